@@ -1,0 +1,22 @@
+"""Dataset intake tasks: thin shells around the services (the database row is the truth)."""
+
+from __future__ import annotations
+
+import app.all_models  # noqa: F401  (foreign keys to users and projects: map every table)
+from app.datasets import dataset_check, ingest, sweeper
+from app.worker import celery_app
+
+
+@celery_app.task(name="datasets.ingest_upload", soft_time_limit=1800, time_limit=1900)
+def ingest_upload(upload_id: int) -> str:
+    return ingest.ingest_upload(upload_id)
+
+
+@celery_app.task(name="datasets.recheck_dataset", soft_time_limit=1800, time_limit=1900)
+def recheck_dataset(dataset_id: int) -> str:
+    return dataset_check.recheck_dataset(dataset_id)
+
+
+@celery_app.task(name="datasets.sweep_intake", soft_time_limit=120)
+def sweep_intake() -> dict[str, int]:
+    return sweeper.sweep()

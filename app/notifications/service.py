@@ -1,0 +1,221 @@
+"""Notifications: create them in the caller's unit of work; e-mail them from the worker."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.config import get_settings
+from app.db import enqueue_after_commit, rows_affected, utcnow
+from app.i18n import N_, gettext, use_locale
+from app.notifications.models import EmailStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+# A worker that claimed an e-mail and died leaves it "sending"; after this it is sent again.
+STUCK_AFTER = timedelta(minutes=10)
+MAX_EMAIL_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Kind:
+    title: str
+    body: str
+
+
+_KINDS: dict[str, Kind] = {
+    "member.added": Kind(
+        N_("You were added to %(project)s"),
+        N_("%(by)s added you to the project %(project)s as %(role_label)s."),
+    ),
+}
+
+
+def register_kind(kind: str, *, title: str, body: str) -> None:
+    """Domains declare their notification texts (marked with N_) here."""
+    _KINDS[kind] = Kind(title, body)
+
+
+def _params_for_display(params: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(params)
+    if "role" in shown:
+        from app.projects.service import role_label
+
+        shown["role_label"] = role_label(shown["role"])
+    return shown
+
+
+def render(notification: Notification) -> tuple[str, str]:
+    """Title and body in the current locale."""
+    kind = _KINDS.get(notification.kind)
+    if kind is None:
+        return notification.kind, ""
+    params = _params_for_display(notification.params)
+    try:
+        return gettext(kind.title) % params, gettext(kind.body) % params
+    except (KeyError, TypeError, ValueError):
+        logger.warning("notification %s has parameters that do not fit its text", notification.id)
+        return gettext(kind.title), ""
+
+
+def notify(
+    session: Session,
+    *,
+    user_ids: list[int],
+    kind: str,
+    params: dict[str, Any],
+    link: str = "",
+    project_id: int | None = None,
+) -> list[Notification]:
+    """Notify users in the app, and by e-mail (after commit) when SMTP is configured."""
+    emailing = bool(get_settings().smtp_host)
+    created = []
+    for user_id in dict.fromkeys(user_ids):
+        notification = Notification(
+            user_id=user_id,
+            project_id=project_id,
+            kind=kind,
+            params=params,
+            link=link,
+            email_status=EmailStatus.PENDING if emailing else EmailStatus.NONE,
+        )
+        session.add(notification)
+        created.append(notification)
+    session.flush()
+    if emailing:
+        for notification in created:
+            enqueue_after_commit(session, "notifications.deliver_email", notification.id)
+    return created
+
+
+def unread_count(session: Session, *, user_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def recent(session: Session, *, user_id: int, limit: int = 50) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_read(session: Session, *, user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or every) notification of the user as read; returns how many changed."""
+    statement = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    return rows_affected(session.execute(statement.values(read_at=utcnow())))
+
+
+def open_notification(session: Session, *, user_id: int, notification_id: int) -> str:
+    """Mark the user's notification read and return where it points ("" if not theirs)."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user_id:
+        return ""
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    return notification.link
+
+
+# --- E-mail delivery (worker side) -------------------------------------------------------------
+
+
+def _claim(session: Session, notification_id: int) -> bool:
+    claimed = session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
+        .values(
+            email_status=EmailStatus.SENDING,
+            email_claimed_at=utcnow(),
+            email_attempts=Notification.email_attempts + 1,
+        )
+    )
+    session.commit()  # the claim must be visible to other workers before the slow SMTP call
+    return rows_affected(claimed) == 1
+
+
+def _send_mail(to: str, subject: str, body: str) -> None:
+    settings = get_settings()
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        if settings.smtp_starttls and smtp.has_extn("starttls"):
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password)
+        smtp.send_message(message)
+
+
+def deliver_email(session: Session, *, notification_id: int) -> str:
+    """Send one notification by e-mail, at most once; returns the outcome for the logs."""
+    if not _claim(session, notification_id):
+        return "already_handled"
+    notification = session.get(Notification, notification_id)
+    user = session.get(User, notification.user_id) if notification else None
+    if notification is None or user is None:
+        return "gone"
+    with use_locale(user.locale or get_settings().default_locale):
+        title, body = render(notification)
+        link_line = f"\n\n{notification.link}" if notification.link else ""
+    try:
+        _send_mail(user.email, title, body + link_line)
+    except (OSError, smtplib.SMTPException) as error:
+        retry = notification.email_attempts < MAX_EMAIL_ATTEMPTS
+        notification.email_status = EmailStatus.PENDING if retry else EmailStatus.FAILED
+        notification.email_error = str(error)[:500]
+        logger.warning("e-mail for notification %s failed: %s", notification_id, error)
+        return "retry" if retry else "failed"
+    notification.email_status = EmailStatus.SENT
+    notification.email_error = ""
+    return "sent"
+
+
+def redeliver_stuck(session: Session, *, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Re-send e-mails whose task was lost or whose worker died mid-send."""
+    now = utcnow()
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.email_status == EmailStatus.SENDING,
+            Notification.email_claimed_at < now - STUCK_AFTER,
+        )
+        .values(email_status=EmailStatus.PENDING)
+    )
+    ids = list(
+        session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.email_status == EmailStatus.PENDING,
+                Notification.created_at < now - older_than,
+            )
+            .order_by(Notification.id)
+            .limit(200)
+        )
+    )
+    for notification_id in ids:
+        enqueue_after_commit(session, "notifications.deliver_email", notification_id)
+    return len(ids)

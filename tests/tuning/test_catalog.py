@@ -1,0 +1,137 @@
+"""The model catalog: the shipped facts, validation with messages that say where and what, and
+an administrator's edited copy taking over (and being undone)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import AuditEvent
+from app.i18n import use_locale
+from app.tuning import catalog
+from tests.factories import create_user
+from tests.support import get_page, login, soup, text_of, toasts
+
+
+def test_shipped_catalog_holds_the_reference_facts() -> None:
+    shipped = catalog.shipped()
+    assert shipped.default_model == "gemini-2.5-flash"
+    sizes = {model.id: model.adapter_sizes for model in shipped.models}
+    assert sizes["gemini-2.5-flash"] == sizes["gemini-2.5-flash-lite"] == (1, 2, 4, 8, 16)
+    assert sizes["gemini-2.5-pro"] == sizes["gemini-2.0-flash-001"] == (1, 2, 4, 8)
+    for model in shipped.models:
+        assert model.max_example_tokens == 131_072
+        assert model.max_validation_examples == 5_000
+        # No official price could be confirmed: every price says so.
+        assert model.price_source == "unverified" and not model.price_verified
+        assert model.price_url.startswith("https://cloud.google.com/")
+        assert model.price_checked_on == date(2026, 11, 22)
+    lite = shipped.get("gemini-2.0-flash-lite-001")
+    assert lite is not None and lite.deprecated and lite.retired(date(2026, 11, 22))
+    assert lite.successor == "gemini-2.5-flash-lite"
+
+
+BAD_YAML = """
+default_model: gemini-x
+models:
+  - id: gemini-2.5-pro
+    display_name: Pro
+    adapter_sizes: [1, 2, 4, 16, 64]
+    default_adapter_size: 4
+    max_example_tokens: 131072
+    max_validation_examples: 5000
+  - id: gemini-2.5-pro
+    display_name: Pro again
+    adapter_sizes: [1, 4]
+    default_adapter_size: 8
+    max_example_tokens: many
+    max_validation_examples: 5000
+    retirement_date: 25/02/2026
+    successor: gemini-9
+    colour: blue
+"""
+
+
+def test_every_problem_is_listed_with_where_it_is() -> None:
+    with pytest.raises(catalog.CatalogError) as raised:
+        catalog.parse_catalog(BAD_YAML)
+    problems = raised.value.problems
+    joined = "\n".join(problems)
+    assert (
+        "Model “gemini-2.5-pro”, field “adapter_sizes”: "
+        "each size must be one of 1, 2, 4, 8, 16, 32." in joined
+    )
+    assert "field “default_adapter_size”: it must be one of the model's adapter_sizes." in joined
+    assert "field “max_example_tokens”: write a whole number of at least 1." in joined
+    assert "field “retirement_date”: write a date as YYYY-MM-DD, for example 2026-02-25." in joined
+    assert "field “colour”: this field is not known; check its spelling." in joined
+    assert "The model “gemini-2.5-pro” is listed twice." in joined
+    assert "its successor “gemini-9” is not in the list." in joined
+    assert "default_model “gemini-x” is not in the list." in joined
+
+
+def test_yaml_syntax_errors_give_the_line_in_the_readers_language() -> None:
+    broken = "models:\n  - id: a\n    display_name: [unclosed\n"
+    with use_locale("ja"), pytest.raises(catalog.CatalogError) as raised:
+        catalog.parse_catalog(broken)
+    assert "行目" in raised.value.problems[0]
+    with pytest.raises(catalog.CatalogError) as raised:
+        catalog.parse_catalog("just text")
+    assert raised.value.problems == ["The catalog needs a “models:” list at the top level."]
+
+
+EDITED = (
+    catalog.shipped_text()
+    .replace("training_price_per_million_tokens: 5.00", "training_price_per_million_tokens: 4.00")
+    .replace(
+        "    status: available\n    notes: >-",
+        "    status: available\n    price_source: official\n    notes: >-",
+        1,
+    )
+)
+
+
+def test_admin_edits_the_catalog_and_restores_the_shipped_one(
+    client: TestClient, session: Session, htmx: bool
+) -> None:
+    admin = create_user(session, is_admin=True)
+    login(client, admin)
+    page = get_page(client, "/admin/tuning-models", htmx)
+    assert page.status_code == 200
+    rows = soup(page).select("#catalog-models tbody tr")
+    assert [row["id"] for row in rows][:2] == [
+        "model-gemini-2.5-flash",
+        "model-gemini-2.5-flash-lite",
+    ]
+    assert "Unverified price" in rows[0].get_text()
+    assert "gemini-2.5-flash" in soup(page).select_one("#f-yaml_text").get_text()
+
+    refused = client.post("/admin/tuning-models", data={"yaml_text": BAD_YAML})
+    assert refused.status_code == 422
+    assert "listed twice" in soup(refused).select_one("#catalog-errors").get_text()
+    assert catalog.current().source == "shipped"
+
+    saved = client.post("/admin/tuning-models", data={"yaml_text": EDITED})
+    assert saved.status_code == 303
+    flash = client.get("/admin/tuning-models")
+    assert "The model catalog was saved; new jobs use it within seconds." in toasts(flash)
+    current = catalog.current()
+    flash_model = current.get("gemini-2.5-flash")
+    assert current.source == "override" and flash_model is not None
+    assert flash_model.price_per_million == 4.0 and flash_model.price_verified
+    assert "An edited catalog is in force" in text_of(flash)
+
+    client.post("/admin/tuning-models/reset")
+    assert catalog.current().source == "shipped"
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["tuning_catalog.update", "tuning_catalog.reset"]
+
+
+def test_only_administrators_edit_the_catalog(client: TestClient, session: Session) -> None:
+    login(client, create_user(session))
+    assert client.get("/admin/tuning-models").status_code == 403
+    assert client.post("/admin/tuning-models", data={"yaml_text": EDITED}).status_code == 403
