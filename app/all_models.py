@@ -11,6 +11,15 @@ from app.datasets.models import (
 )
 from app.datasets.versions.models import DatasetVersion, DatasetVersionExample
 from app.db import Base
+from app.evaluations.models import (
+    EvalAnswer,
+    EvalCandidate,
+    EvalItem,
+    EvalOutput,
+    Evaluation,
+    GoldenSet,
+    HumanVote,
+)
 from app.genai.models import GeminiConnection
 from app.notifications.models import Notification
 from app.projects.models import Project, ProjectMember
@@ -28,10 +37,17 @@ __all__ = [
     "DatasetFinding",
     "DatasetVersion",
     "DatasetVersionExample",
+    "EvalAnswer",
+    "EvalCandidate",
+    "EvalItem",
+    "EvalOutput",
+    "Evaluation",
     "Example",
     "ExampleRevision",
     "GeminiConnection",
+    "GoldenSet",
     "Heartbeat",
+    "HumanVote",
     "JobEvent",
     "LoginThrottle",
     "MetricPoint",
