@@ -25,6 +25,8 @@ from app.datasets import rows_router as datasets_rows_router
 from app.datasets import upload_router as datasets_upload_router
 from app.datasets.versions import api as versions_api
 from app.datasets.versions import router as versions_router
+from app.evaluations import api as evaluations_api
+from app.evaluations import router as evaluations_router
 from app.genai import router as genai_router
 from app.logs import configure_logging, request_id_var
 from app.notifications import router as notifications_router
@@ -151,6 +153,8 @@ def create_app() -> FastAPI:
         tuning_router.router,
         dashboard_router.router,
         tuning_api.router,
+        evaluations_router.router,
+        evaluations_api.router,
     ):
         app.include_router(router)
     return app

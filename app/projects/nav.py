@@ -25,5 +25,6 @@ PROJECT_NAV: list[NavItem] = [
     NavItem("versions:list", review_labels.VERSIONS_TAB, Permission.VIEW, "versions:"),
     NavItem("projects:members", N_("Members"), Permission.VIEW, "projects:member"),
     NavItem("tuning:jobs", N_("Tuning"), Permission.VIEW, "tuning:"),
+    NavItem("evaluations:list", N_("Evaluations"), Permission.VIEW, "evaluations:"),
     NavItem("projects:settings", N_("Settings"), Permission.MANAGE, "projects:settings"),
 ]

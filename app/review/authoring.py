@@ -79,15 +79,26 @@ def _target_dataset(session: Session, project: Project, actor: User, raw: str) -
     return dataset
 
 
-def add_example(session: Session, *, actor: User, project: Project, form: ExampleForm) -> Example:
-    """Manual entry: a new example by ``actor``, straight into the review queue."""
+def add_example(
+    session: Session,
+    *,
+    actor: User,
+    project: Project,
+    form: ExampleForm,
+    origin: Origin = Origin.MANUAL,
+    origin_ref: str | None = None,
+) -> Example:
+    """Manual entry: a new example by ``actor``, straight into the review queue. A corrected
+    evaluation answer comes this way too, with ``origin`` evaluation and the item as ``origin_ref``.
+    """
     validate(form)
     dataset = _target_dataset(session, project, actor, form.dataset_id)
     content = form.snapshot()
     example = Example(
         project_id=project.id,
         dataset_id=dataset.id,
-        origin=Origin.MANUAL,
+        origin=origin,
+        origin_ref=origin_ref,
         system_instruction=content["system_instruction"],
         turns=example_editor.normalise_turns(content["turns"]),
         tag=content["tag"],

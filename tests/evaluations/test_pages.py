@@ -1,0 +1,218 @@
+"""The evaluation pages as full pages and HTMX fragments: the list (empty state, polling while a
+run is under way), the compare screen (scorecards with intervals, verdict, judge and votes,
+items with highlighted differences, filters that work with and without HTMX, pagination) and
+what each role may see and do."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.evaluations.models import EvalStatus, Evaluation
+from app.projects.models import Project
+from app.projects.permissions import Role
+from tests.evaluations.factories import (
+    WORSE_POSITIONS,
+    Built,
+    finished_evaluation,
+    running_evaluation,
+    vote,
+)
+from tests.factories import project_with_roles
+from tests.support import get_page, htmx_headers, login, soup, text_of
+
+
+@pytest.fixture
+def team(session: Session) -> tuple[Project, dict[Role, User]]:
+    return project_with_roles(session)
+
+
+@pytest.fixture
+def built(session: Session, team: tuple[Project, dict[Role, User]]) -> Built:
+    project, users = team
+    return finished_evaluation(session, project=project, actor=users[Role.MANAGER])
+
+
+def _run_url(built: Built, query: str = "") -> str:
+    evaluation = built.evaluation
+    return f"/projects/{evaluation.project_id}/evaluations/{evaluation.id}{query}"
+
+
+def test_list_shows_an_empty_state_that_tells_a_newcomer_what_to_do(
+    client: TestClient, team: tuple[Project, dict[Role, User]], htmx: bool
+) -> None:
+    project, users = team
+    login(client, users[Role.VIEWER])
+    page = get_page(client, f"/projects/{project.id}/evaluations", htmx)
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Nothing to compare yet" in text
+    assert "First tune a model" in text
+    assert soup(page).select_one('nav.tabs a[aria-current="page"]').get_text() == "Evaluations"
+
+
+def test_list_shows_runs_with_status_progress_and_verdict_and_polls_while_running(
+    client: TestClient,
+    session: Session,
+    team: tuple[Project, dict[Role, User]],
+    built: Built,
+    htmx: bool,
+) -> None:
+    project, users = team
+    running = running_evaluation(session, project=project, actor=users[Role.MANAGER])
+    login(client, users[Role.VIEWER])
+    page = soup(get_page(client, f"/projects/{project.id}/evaluations", htmx))
+    section = page.select_one("#evaluations")
+    assert section["hx-trigger"] == "every 5s"
+    row = page.select_one(f"#evaluation-row-{built.evaluation.id}")
+    assert "Finished" in row.get_text()
+    assert "Gemini 2.5 Flash (zero-shot)" in row.get_text()
+    assert "Tuned better on 75%, worse on 20% of 20 questions" in row.get_text(" ")
+    running_row = page.select_one(f"#evaluation-row-{running.id}")
+    assert running_row.select_one("progress")["value"] == "3"
+    # Once nothing runs, the fragment stops polling.
+    stored = session.get(Evaluation, running.id)
+    assert stored is not None
+    stored.status = EvalStatus.CANCELLED
+    session.commit()
+    fragment = client.get(
+        f"/projects/{project.id}/evaluations", headers=htmx_headers("evaluations")
+    )
+    assert "<html" not in fragment.text
+    assert not soup(fragment).select_one("#evaluations").has_attr("hx-trigger")
+
+
+def test_compare_screen_summary_scorecards_verdict_and_items(
+    client: TestClient, team: tuple[Project, dict[Role, User]], built: Built, htmx: bool
+) -> None:
+    _project, users = team
+    login(client, users[Role.VIEWER])
+    page = get_page(client, _run_url(built), htmx)
+    assert page.status_code == 200
+    html = soup(page)
+    verdict = html.select_one("#verdict .verdict-text").get_text()
+    assert verdict.startswith(
+        "The tuned model is better on 75% of your 20 test questions (95% CI 53%–89%) and worse"
+        " on 20%."
+    )
+    assert "Overall it is better than the original model." in verdict
+    assert "worse than the original model on “billing” questions" in verdict
+    chrf = html.select_one('tr[data-metric="chrf"]').get_text(" ")
+    assert "95% CI" in chrf
+    assert "15 / 1 / 4" in html.select_one("#judge-card").get_text()
+    assert "Nobody has voted yet" in html.select_one("#human-card").get_text()
+    items = html.select("#eval-items article.eval-item")
+    assert len(items) == 20
+    first = items[0]
+    assert first.select_one(".judge-badge")["data-winner"] == "tuned"
+    # The tuned answer differs from the reference by one word: that word is highlighted.
+    tuned = first.select_one(".answer.role-tuned .diff-text")
+    assert [ins.get_text() for ins in tuned.select("ins")] == ["usually "]
+    assert "Judge's reason:" in first.get_text()
+    # Viewers read only: no vote or fix buttons.
+    assert html.select_one("#vote-link") is None
+    assert html.select_one(".fix-link") is None
+
+
+def test_filter_tuned_worse_works_as_fragment_and_plain_url(
+    client: TestClient, team: tuple[Project, dict[Role, User]], built: Built, htmx: bool
+) -> None:
+    _project, users = team
+    login(client, users[Role.EXPERT])
+    page = get_page(client, _run_url(built, "?show=worse"), htmx)
+    positions = [int(a["data-position"]) for a in soup(page).select("article.eval-item")]
+    assert positions == sorted(p + 1 for p in WORSE_POSITIONS)
+    fragment = client.get(
+        _run_url(built, "?show=worse&tag=billing"), headers=htmx_headers("eval-items")
+    )
+    assert "<html" not in fragment.text and 'id="eval-items"' in fragment.text
+    assert "verdict" not in soup(fragment).select_one("section")["id"]
+    assert len(soup(fragment).select("article.eval-item")) == 4
+    assert soup(fragment).select_one('input[value="worse"]').has_attr("checked")
+
+
+def test_filters_lowest_tag_disagree_and_pagination(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]], built: Built
+) -> None:
+    _project, users = team
+    login(client, users[Role.VIEWER])
+    lowest = soup(client.get(_run_url(built, "?show=lowest")))
+    first = lowest.select("article.eval-item")[0]
+    assert int(first["data-position"]) - 1 in WORSE_POSITIONS
+    by_tag = soup(client.get(_run_url(built, "?tag=account")))
+    assert {a.select_one(".badge").get_text() for a in by_tag.select("article.eval-item")} == {
+        "account"
+    }
+    # A human who prefers the original where the judge preferred the tuned model: disagreement.
+    vote(session, built=built, item=built.items[0], voter=users[Role.REVIEWER], outcome="baseline")
+    vote(session, built=built, item=built.items[1], voter=users[Role.REVIEWER], outcome="tuned")
+    disagree = soup(client.get(_run_url(built, "?show=disagree")))
+    assert [a["id"] for a in disagree.select("article.eval-item")] == [f"item-{built.items[0].id}"]
+    # Bad parameters fall back to defaults instead of failing.
+    odd = client.get(_run_url(built, "?show=nonsense&page=abc"))
+    assert odd.status_code == 200 and len(soup(odd).select("article.eval-item")) == 20
+
+
+def test_pagination_keeps_filters(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    project, users = team
+    built = finished_evaluation(session, project=project, actor=users[Role.MANAGER], count=25)
+    login(client, users[Role.VIEWER])
+    first = soup(client.get(_run_url(built, "?show=lowest")))
+    assert len(first.select("article.eval-item")) == 20
+    next_link = first.select_one('.pagination a[rel="next"]')["href"]
+    assert "show=lowest" in next_link and "page=2" in next_link
+    second = soup(client.get(next_link))
+    assert len(second.select("article.eval-item")) == 5
+
+
+def test_running_evaluation_polls_and_stops_at_a_terminal_state(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]], htmx: bool
+) -> None:
+    project, users = team
+    running = running_evaluation(session, project=project, actor=users[Role.MANAGER])
+    login(client, users[Role.VIEWER])
+    url = f"/projects/{project.id}/evaluations/{running.id}"
+    page = soup(get_page(client, url, htmx))
+    assert page.select_one("#eval-live")["hx-trigger"] == "every 3s"
+    assert page.select_one("#eval-progress progress")["value"] == "3"
+    stored = session.get(Evaluation, running.id)
+    assert stored is not None
+    stored.status, stored.error = EvalStatus.FAILED, {"message": "The model is not reachable."}
+    session.commit()
+    fragment = client.get(url, headers=htmx_headers("eval-live"))
+    live = soup(fragment).select_one("#eval-live")
+    assert not live.has_attr("hx-trigger")
+    assert "The model is not reachable." in live.select_one("#eval-error").get_text()
+
+
+def test_roles_see_vote_and_fix_actions_by_permission(
+    client: TestClient, team: tuple[Project, dict[Role, User]], built: Built
+) -> None:
+    _project, users = team
+    login(client, users[Role.REVIEWER])
+    html = soup(client.get(_run_url(built)))
+    assert html.select_one("#vote-link") is not None
+    assert len(html.select(".fix-link")) == 40
+    login(client, users[Role.EXPERT])
+    html = soup(client.get(_run_url(built)))
+    assert html.select_one("#vote-link") is None  # experts fix answers but do not vote
+    assert html.select_one(".fix-link") is not None
+    outsider_page = client.get(f"/projects/{built.evaluation.project_id + 999}/evaluations")
+    assert outsider_page.status_code in (403, 404)
+
+
+def test_japanese_compare_screen(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    project, users = team
+    built = finished_evaluation(session, project=project, actor=users[Role.MANAGER], language="ja")
+    login(client, users[Role.VIEWER])
+    html = soup(client.get(_run_url(built), headers={"Accept-Language": "ja"}))
+    verdict = html.select_one("#verdict .verdict-text").get_text()
+    assert "チューニング" in verdict and "請求" in verdict
+    tuned = html.select("article.eval-item")[0].select_one(".answer.role-tuned .diff-text")
+    assert "".join(i.get_text() for i in tuned.select("ins")) == "通常"
