@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import audit
 from app.auth.models import User
+from app.datasets import checks
 from app.datasets import examples as example_editor
 from app.datasets.models import Dataset, Example, ExampleStatus, Origin
 from app.db import utcnow
@@ -111,6 +112,8 @@ def add_example(
     example_editor.recheck(example)  # hashes, token estimate and findings, as the intake does
     session.add(example)
     session.flush()
+    # Duplicates and conflicts span the dataset: the dataset-wide check runs after this commit.
+    checks.request(session, dataset_id=dataset.id)
     audit.record(
         session,
         actor=actor,

@@ -1,11 +1,12 @@
-"""The review journey in a real browser: an expert adds examples, a reviewer approves with the
-keyboard and returns one with a reason, the expert fixes and resubmits it, the reviewer approves
-it, and a manager freezes a version and downloads its training file. Screenshots in English
-and Japanese (screenshots/review-*.png)."""
+"""The review journey in a real browser, with a real Celery worker importing the file: an expert
+uploads examples, a reviewer approves with the keyboard and returns one with a reason, the expert
+fixes and resubmits it, the reviewer approves it, and a manager freezes a version and downloads
+its training file. Screenshots in English and Japanese (screenshots/review-*.png)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ from app.auth.models import User
 from app.datasets.models import Example
 from app.projects.permissions import Role
 from tests.browser.conftest import screenshot
+from tests.datasets.factories import csv_bytes
 from tests.factories import PASSWORD, create_project, create_user
+from tests.processes import worker
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 EXAMPLES = [
     ("How long does delivery to Osaka take?", "Orders to Osaka arrive within two business days."),
@@ -45,21 +48,34 @@ def _language(page: Any, label: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "ja" if label == "日本語" else "en")
 
 
-def _add_examples(page: Any, project_id: int, shot: str) -> None:
+@pytest.fixture
+def running_worker(embedded_process_env: dict[str, str], tmp_path: Path) -> Iterator[None]:
+    process = worker(embedded_process_env, tmp_path).start(ready_text="ready.")
+    yield
+    process.stop()
+
+
+def _upload_examples(page: Any, project_id: int, shot: str, tmp: Path) -> None:
+    """The expert's spreadsheet: training rows leave the split empty (decided when versioning);
+    the golden question is marked as test."""
+    rows = [["question", "answer", "split"]]
+    rows += [[question, answer, ""] for question, answer in EXAMPLES]
+    rows.append([*GOLDEN, "test"])
+    data = tmp / "support answers.csv"
+    data.write_bytes(csv_bytes(rows))
+    page.goto(f"/projects/{project_id}")
+    page.locator("nav.tabs").get_by_role("link", name="Datasets").click()
+    page.locator("#new-file").set_input_files(str(data))
+    page.locator("#new-dataset button[type=submit]").click()
+    expect(page.locator("#f-input-column")).to_have_value("question")
+    expect(page.locator("#f-output-column")).to_have_value("answer")
+    expect(page.locator("#f-split-column")).to_have_value("split")
+    screenshot(page, f"review-{shot}-01-upload-mapping")
+    page.get_by_role("button", name="Import this file").click()
+    expect(page.locator("#summary [data-stat=rows]")).to_have_text(str(len(EXAMPLES) + 1))
+    expect(page.locator("#summary [data-stat=errors]")).to_have_text("0")
     page.goto(f"/projects/{project_id}")
     page.locator("nav.tabs").get_by_role("link", name="My examples").click()
-    page.locator("#add-example").click()
-    for index, (question, answer) in enumerate([*EXAMPLES, GOLDEN]):
-        page.get_by_label("Question").fill(question)
-        page.get_by_label("Ideal answer").fill(answer)
-        if (question, answer) == GOLDEN:
-            page.get_by_label("Use for").select_option("test")
-        if index == 0:
-            screenshot(page, f"review-{shot}-01-add-example")
-        page.get_by_role("button", name="Submit and add another").click()
-        expect(page.get_by_label("Question")).to_have_value("")  # a fresh form came back
-        expect(page.locator(".toast", has_text="is waiting for review")).to_have_count(index + 1)
-    page.get_by_role("link", name="Cancel").click()
     expect(page.locator("#my-examples tbody tr")).to_have_count(len(EXAMPLES) + 1)
     screenshot(page, f"review-{shot}-02-my-examples")
 
@@ -147,7 +163,7 @@ def _create_version_and_download(page: Any, project_id: int, shot: str, tmp: Pat
 
 
 def test_expert_reviewer_manager_journey(
-    page: Any, session: Session, database_url: str, tmp_path: Path
+    page: Any, session: Session, database_url: str, running_worker: None, tmp_path: Path
 ) -> None:
     shot = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     expert = create_user(session, name="Emi Sato", email="emi@example.com")
@@ -158,9 +174,8 @@ def test_expert_reviewer_manager_journey(
         name="Support replies",
         members={expert: Role.EXPERT, reviewer: Role.REVIEWER, manager: Role.MANAGER},
     )
-    # The upload page belongs to the intake; here the expert adds examples by hand.
     _log_in(page, expert)
-    _add_examples(page, project.id, shot)
+    _upload_examples(page, project.id, shot, tmp_path)
     ids = list(session.scalars(select(Example.id).order_by(Example.id)))
     assert len(ids) == len(EXAMPLES) + 1
 

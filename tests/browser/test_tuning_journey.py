@@ -6,6 +6,7 @@ Screenshots: screenshots/tuning-*.png."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,14 @@ def test_manager_launches_watches_and_reviews_a_tuning_job(
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("h1")).to_have_text("Your projects")
 
-    # The planner for the version: recommendation, why, knobs, checklist, cost.
-    page.goto(f"/projects/{project.id}/tuning/new?version={version.id}")
+    # The manager opens the version and asks to tune on it: the planner shows the
+    # recommendation, why, the knobs, the checklist and the cost.
+    page.goto(f"/projects/{project.id}/versions/{version.id}")
+    screenshot(page, f"tuning-{db}-en-00-version")
+    page.locator("#tune-version").click()
+    expect(page).to_have_url(
+        re.compile(rf"/projects/{project.id}/tuning/new\?version={version.id}$")
+    )
     expect(page.locator("#recommendation")).to_contain_text("Google's guidance for such data")
     expect(page.locator("#f-epochs")).to_have_value("5")
     expect(page.locator("#knob-epochs .knob-help")).to_contain_text(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.datasets.checker import check_examples
-from app.datasets.models import Example, ExampleRevision, ExampleStatus
+from app.datasets.models import Dataset, Example, ExampleRevision, ExampleStatus
 from app.datasets.parsing import read_file
 from app.datasets.records import ExampleDraft
 from app.datasets.versions import service
@@ -55,6 +55,11 @@ class TestManualEntry:
         )
         assert example.content_hash and example.prompt_hash and example.token_estimate > 0
         assert example.submitted_at is not None
+        # The dataset-wide duplicate and conflict check is due again.
+        session.expire_all()
+        dataset = session.get(Dataset, t.dataset.id)
+        assert dataset is not None and dataset.check_status == "pending"
+        assert dataset.check_requested >= 1
         login(client, t.reviewer)
         card = soup(client.get(f"/projects/{t.project.id}/review/examples/{example.id}"))
         assert card.select_one(".origin-manual").get_text(strip=True) == "Added by hand"
