@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import audit
-from app.datasets import checks
 from app.datasets.models import Example, Origin
 from app.datasets.versions.models import DatasetVersion
 from app.errors import NotFound, ValidationFailed
@@ -110,7 +109,8 @@ def save_fix(
     item: EvalItem,
     form: ExampleForm,
 ) -> Example:
-    """The corrected example, pending review, with a quality check requested and an audit."""
+    """The corrected example, pending review (its dataset's quality check is requested by
+    ``add_example``), with an audit event."""
     if form.split not in FIX_SPLITS:
         raise ValidationFailed({"split": _("Choose whether this example is for training or test.")})
     form.dataset_id = _dataset_id(session, evaluation)
@@ -122,7 +122,7 @@ def save_fix(
         origin=Origin.EVALUATION,
         origin_ref=origin_ref(item.id),
     )
-    checks.request(session, dataset_id=example.dataset_id)
+    # add_example asks for the dataset-wide quality check (duplicates, conflicts) after commit.
     audit.record(
         session,
         actor=ctx.user,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.datasets.models import Dataset
 from app.datasets.versions.models import DatasetVersion
-from app.evaluations import golden, results, stats
+from app.errors import ValidationFailed
+from app.evaluations import forms, golden, results, service, stats
 from app.evaluations.models import TERMINAL_EVAL_STATES, EvalCandidate, EvalStatus, Evaluation
 from app.evaluations.schemas import RunSummary
 from app.i18n import _, format_percent
@@ -157,4 +159,80 @@ def run_context(
     if evaluation.status == EvalStatus.SUCCEEDED:
         context["summary"] = results.summary_view(session, evaluation)
         context["items"] = results.item_page(session, evaluation, filters)
+    return context
+
+
+def _defaults(choices: service.CandidateChoices, job_id: str) -> forms.EvalForm:
+    """A first visit: the golden set (or the newest version), the catalog's default model as
+    baseline and judge, and the tuned model asked for (``?job=``) or the newest one."""
+    tuned = next((t for t in choices.tuned_jobs if str(t.job_id) == job_id), None)
+    tuned = tuned or (choices.tuned_jobs[0] if choices.tuned_jobs else None)
+    version = choices.golden_version_id or (
+        choices.versions[0].version_id if choices.versions else None
+    )
+    return forms.EvalForm(
+        test_version=str(version or ""),
+        base_model=tuned.base_model if tuned else choices.default_judge_model,
+        tuned=str(tuned.job_id) if tuned else "",
+        judge_model=choices.default_judge_model,
+    )
+
+
+def _options(choices: service.CandidateChoices) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) pairs for the form's selects."""
+    models = [(m.id, m.display_name) for m in choices.base_models]
+    golden_mark = " ★ " + _("golden set")
+    return {
+        "versions": [
+            (
+                str(v.version_id),
+                _("%(label)s — %(count)s test questions")
+                % {"label": v.label, "count": v.test_examples}
+                + (golden_mark if v.golden else ""),
+            )
+            for v in choices.versions
+        ],
+        "models": models,
+        "judges": [("", _("No AI judge (scores and votes only)")), *models],
+        "tuned": [("", _("No tuned model"))]
+        + [(str(t.job_id), f"{t.display_name} ({t.base_model})") for t in choices.tuned_jobs],
+        "checkpoints": [("", _("No checkpoint"))]
+        + [
+            (
+                f"{t.job_id}:{c.checkpoint_id}",
+                _("%(job)s — checkpoint %(id)s (epoch %(epoch)s)")
+                % {"job": t.display_name, "id": c.checkpoint_id, "epoch": c.epoch or "—"},
+            )
+            for t in choices.tuned_jobs
+            for c in t.checkpoints
+        ],
+    }
+
+
+def new_context(
+    session: Session,
+    ctx: ProjectContext,
+    data: Mapping[str, Any],
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The new-evaluation form with its estimate panel (items, leaks, calls, tokens, cost)."""
+    choices = service.candidate_choices(session, project=ctx.project)
+    form = forms.EvalForm.from_mapping(data, defaults=_defaults(choices, str(data.get("job", ""))))
+    context: dict[str, Any] = {
+        "ctx": ctx,
+        "form": form,
+        "choices": choices,
+        "errors": dict(errors or {}),
+        "estimate": None,
+        "options": _options(choices),
+        "breadcrumbs": crumbs(ctx, (_("New evaluation"), None)),
+    }
+    spec, field_errors = forms.to_spec(form)
+    context["errors"] = {**field_errors, **context["errors"]}
+    if spec is None or errors:
+        return context
+    try:
+        context["estimate"] = service.estimate_evaluation(session, project=ctx.project, spec=spec)
+    except ValidationFailed as error:
+        context["errors"].update(error.errors)
     return context

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from app.auth.dependencies import EvaluateAccess, ManageAccess, ViewAccess, VoteAccess
 from app.db import SessionDep
 from app.errors import ValidationFailed
-from app.evaluations import exports, fixes, golden, pages, results, texts, votes
+from app.evaluations import exports, fixes, forms, golden, pages, results, service, texts, votes
 from app.evaluations.models import EvalItem, Evaluation
 from app.i18n import _
 from app.review import example_form
@@ -30,6 +30,36 @@ def evaluations_page(
 ) -> Response:
     context = pages.list_context(session, ctx, page)
     return render(request, "evaluations/list.html", context, block="evaluations")
+
+
+@router.get("/projects/{project_id}/evaluations/new", name="evaluations:new")
+def new_evaluation(request: Request, session: SessionDep, ctx: EvaluateAccess) -> Response:
+    """The form; HTMX re-renders its ``planner`` block (with the estimate) on every change."""
+    context = pages.new_context(session, ctx, dict(request.query_params))
+    return render(request, "evaluations/new.html", context, block="planner")
+
+
+@router.post("/projects/{project_id}/evaluations", name="evaluations:create")
+def create_evaluation(
+    request: Request,
+    session: SessionDep,
+    ctx: EvaluateAccess,
+    fields: Annotated[forms.EvalFormFields, Form()],
+) -> Response:
+    data = {**fields.model_dump(), "submitted": "1"}
+    spec, errors = forms.to_spec(forms.EvalForm.from_mapping(data))
+    try:
+        if spec is None:
+            raise ValidationFailed(errors)
+        evaluation = service.create_evaluation(
+            session, project=ctx.project, actor=ctx.user, spec=spec
+        )
+    except ValidationFailed as error:
+        session.rollback()
+        context = pages.new_context(session, ctx, data, error.errors)
+        return render(request, "evaluations/new.html", context, status_code=422)
+    flash(request, _("Evaluation started. This page follows it until the comparison is ready."))
+    return redirect(request, f"/projects/{ctx.project.id}/evaluations/{evaluation.id}")
 
 
 @router.get("/projects/{project_id}/evaluations/scorecard", name="evaluations:scorecard")

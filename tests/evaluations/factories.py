@@ -326,9 +326,9 @@ def _frozen_tests(session: Session, version: DatasetVersion) -> list[DatasetVers
     )
 
 
-def _answers(topic: Topic, position: int) -> tuple[str, str, str | None]:
+def _answers(topic: Topic, position: int, worse: frozenset[int]) -> tuple[str, str, str | None]:
     """(baseline answer, tuned answer, judge winner) for one item."""
-    if position in WORSE_POSITIONS:
+    if position in worse:
         return topic.baseline, topic.wrong, "baseline"
     if position in TIE_POSITIONS:
         return topic.baseline, topic.tuned, "tie"
@@ -379,6 +379,7 @@ def finished_evaluation(
     with_job: bool = True,
     name: str | None = None,
     finished_at_offset: timedelta = timedelta(0),
+    worse: frozenset[int] = WORSE_POSITIONS,
 ) -> Built:
     """A succeeded evaluation of a baseline and a tuned model (see the module docstring)."""
     topics = JA_TOPICS if language == "ja" else EN_TOPICS
@@ -449,7 +450,7 @@ def finished_evaluation(
         )
         session.add(item)
         session.flush()
-        baseline_text, tuned_text, winner = _answers(topic, position)
+        baseline_text, tuned_text, winner = _answers(topic, position, worse)
         baseline_scores.append(_output(item, baseline, baseline_text))
         tuned_scores.append(_output(item, tuned, tuned_text))
         if judge and winner:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -216,3 +217,108 @@ def test_japanese_compare_screen(
     assert "チューニング" in verdict and "請求" in verdict
     tuned = html.select("article.eval-item")[0].select_one(".answer.role-tuned .diff-text")
     assert "".join(i.get_text() for i in tuned.select("ins")) == "通常"
+
+
+def _tuned_job(session: Session, project: Project, built_version: object) -> object:
+    from app.tuning.models import JobState
+    from tests.tuning.factories import job_row
+
+    return job_row(
+        session,
+        project=project,
+        version=built_version,  # type: ignore[arg-type]
+        state=JobState.SUCCEEDED,
+        display_name="Support v2",
+        tuned_endpoint="projects/1/locations/us-central1/endpoints/77",
+        checkpoints=[{"checkpoint_id": "2", "epoch": 2, "step": 20, "endpoint": "e2"}],
+    )
+
+
+def test_new_evaluation_form_estimates_and_starts_a_run(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]], htmx: bool
+) -> None:
+    from tests.evaluations.factories import eval_version
+
+    project, users = team
+    version = eval_version(session, project=project, actor=users[Role.MANAGER])
+    job = _tuned_job(session, project, version)
+    login(client, users[Role.EXPERT])
+    url = f"/projects/{project.id}/evaluations/new?job={job.id}"  # type: ignore[attr-defined]
+    page = get_page(client, url, htmx)
+    assert page.status_code == 200
+    html = soup(page)
+    assert html.select_one("#f-tuned option[selected]")["value"] == str(job.id)  # type: ignore[attr-defined]
+    assert html.select_one("#f-zero_shot").has_attr("checked")
+    assert html.select_one("#estimate-items").get_text() == "20"
+    assert html.select_one("#estimate-cost").get_text().startswith("$")
+    # A change re-renders only the planner; without a judge there are no judge calls.
+    fragment = client.get(
+        f"/projects/{project.id}/evaluations/new",
+        params={
+            "submitted": "1",
+            "test_version": version.id,
+            "zero_shot": "true",
+            "tuned": job.id,
+            "judge_model": "",
+            "base_model": "gemini-2.5-flash",
+        },  # type: ignore[attr-defined]
+        headers=htmx_headers("planner"),
+    )
+    assert "<html" not in fragment.text and 'id="new-evaluation-form"' in fragment.text
+    facts = soup(fragment).select_one("#estimate").get_text(" ")
+    assert "Judge calls 0" in " ".join(facts.split())
+    form = {
+        "submitted": "1",
+        "name": "v2 against the original",
+        "test_version": str(version.id),
+        "base_model": "gemini-2.5-flash",
+        "zero_shot": "true",
+        "tuned": str(job.id),  # type: ignore[attr-defined]
+        "judge_model": "gemini-2.5-flash",
+    }
+    response = client.post(f"/projects/{project.id}/evaluations", data=form)
+    assert response.status_code == 303, response.text
+    evaluation = session.scalars(select(Evaluation)).one()
+    assert evaluation.name == "v2 against the original" and evaluation.status == "queued"
+    assert response.headers["location"] == f"/projects/{project.id}/evaluations/{evaluation.id}"
+
+
+def test_new_evaluation_form_rejects_bad_input_with_messages(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    from tests.evaluations.factories import eval_version
+
+    project, users = team
+    version = eval_version(session, project=project, actor=users[Role.MANAGER])
+    login(client, users[Role.VIEWER])
+    assert client.get(f"/projects/{project.id}/evaluations/new").status_code == 403
+    login(client, users[Role.MANAGER])
+    only_one = {"submitted": "1", "test_version": str(version.id), "zero_shot": "true"}
+    response = client.post(f"/projects/{project.id}/evaluations", data=only_one)
+    assert response.status_code == 422
+    assert (
+        "Choose at least two models to compare"
+        in soup(response).select_one("#f-candidates-error").get_text()
+    )
+    bad_k = {**only_one, "few_shot": "true", "few_shot_k": "99"}
+    response = client.post(f"/projects/{project.id}/evaluations", data=bad_k)
+    assert (
+        "Give a number of examples between 1 and 20."
+        in soup(response).select_one("#f-few_shot_k-error").get_text()
+    )
+    judge_without_tuned = {
+        **only_one,
+        "few_shot": "true",
+        "few_shot_k": "2",
+        "judge_model": "gemini-2.5-flash",
+    }
+    response = client.post(f"/projects/{project.id}/evaluations", data=judge_without_tuned)
+    assert response.status_code == 422
+    assert (
+        "Add a tuned model, or turn the judge off."
+        in soup(response).select_one("#f-judge_model-error").get_text()
+    )
+    no_version = {**only_one, "test_version": "abc"}
+    response = client.post(f"/projects/{project.id}/evaluations", data=no_version)
+    assert response.status_code == 422
+    assert session.scalars(select(Evaluation)).all() == []
