@@ -350,12 +350,24 @@ def next_steps(session: Session, ctx: ProjectContext) -> list[Step]:
             f"/projects/{ctx.project.id}/versions",
         ),
         _tuning_step(session, ctx),
-        Step(
-            _("Compare with the original model"),
-            _("Side by side on test questions the model never saw."),
-            False,
-        ),
+        _compare_step(session, ctx),
     ]
+
+
+def _compare_step(session: Session, ctx: ProjectContext) -> Step:
+    from app.evaluations.models import EvalStatus, Evaluation  # evaluations build on projects
+
+    finished = session.scalar(
+        select(Evaluation.id)
+        .where(Evaluation.project_id == ctx.project.id, Evaluation.status == EvalStatus.SUCCEEDED)
+        .limit(1)
+    )
+    return Step(
+        _("Compare with the original model"),
+        _("Side by side on test questions the model never saw."),
+        finished is not None,
+        f"/projects/{ctx.project.id}/evaluations",
+    )
 
 
 def _tuning_step(session: Session, ctx: ProjectContext) -> Step:

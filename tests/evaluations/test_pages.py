@@ -322,3 +322,24 @@ def test_new_evaluation_form_rejects_bad_input_with_messages(
     response = client.post(f"/projects/{project.id}/evaluations", data=no_version)
     assert response.status_code == 422
     assert session.scalars(select(Evaluation)).all() == []
+
+
+def test_job_page_offers_evaluate_and_the_overview_step_is_real(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]], built: Built
+) -> None:
+    project, users = team
+    job = built.job
+    assert job is not None
+    login(client, users[Role.EXPERT])
+    page = soup(client.get(f"/projects/{project.id}/tuning/{job.id}"))
+    button = page.select_one("#evaluate-job")
+    assert button["href"] == f"/projects/{project.id}/evaluations/new?job={job.id}"
+    overview = soup(client.get(f"/projects/{project.id}"))
+    step = overview.select("#next-steps li")[-1]
+    assert step.select_one("a")["href"] == f"/projects/{project.id}/evaluations"
+    assert "done" in step["class"]
+    login(client, users[Role.VIEWER])
+    assert (
+        soup(client.get(f"/projects/{project.id}/tuning/{job.id}")).select_one("#evaluate-job")
+        is None
+    )
