@@ -109,7 +109,7 @@ def test_compare_screen_summary_scorecards_verdict_and_items(
     first = items[0]
     assert first.select_one(".judge-badge")["data-winner"] == "tuned"
     # The tuned answer differs from the reference by one word: that word is highlighted.
-    tuned = first.select_one(".answer.role-tuned .diff-text")
+    tuned = first.select_one(".answer.role-tuned .answer-diff")
     assert [ins.get_text() for ins in tuned.select("ins")] == ["usually "]
     assert "Judge's reason:" in first.get_text()
     # Viewers read only: no vote or fix buttons.
@@ -215,7 +215,7 @@ def test_japanese_compare_screen(
     html = soup(client.get(_run_url(built), headers={"Accept-Language": "ja"}))
     verdict = html.select_one("#verdict .verdict-text").get_text()
     assert "チューニング" in verdict and "請求" in verdict
-    tuned = html.select("article.eval-item")[0].select_one(".answer.role-tuned .diff-text")
+    tuned = html.select("article.eval-item")[0].select_one(".answer.role-tuned .answer-diff")
     assert "".join(i.get_text() for i in tuned.select("ins")) == "通常"
 
 
