@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -107,6 +108,25 @@ def run_children(host: str, port: int, gemini_mode: str) -> list[Child]:
     return children
 
 
+def port_problem(host: str, port: int, *, emulator_port: int | None) -> str | None:
+    """Why the web server could not listen on ``port``, said before anything starts (a clash
+    found later would stop every process with a bare "address already in use")."""
+    if emulator_port is not None and port == emulator_port:
+        return (
+            f"Port {port} is the local emulator's port (TUNEDESK_EMULATOR_PORT). "
+            "Choose another one for the web server, e.g. PORT=9000 make run."
+        )
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return (
+                f"Port {port} on {host} is already in use (is TuneDesk already running?). "
+                "Stop the other program or choose another port, e.g. PORT=9000 make run."
+            )
+    return None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Migrate, then supervise (emulator +) web + worker + beat until Ctrl-C."""
     from app.genai.connection import current_config
@@ -116,6 +136,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade_head()
     mode = current_config().mode  # an administrator may have switched it on the Connection page
+    emulator_port = settings.emulator_port if mode == "emulator" else None
+    problem = port_problem(args.host, args.port, emulator_port=emulator_port)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     children = run_children(args.host, args.port, mode)
     database = "SQLite" if not settings.database_url else "PostgreSQL"
     broker = "embedded (SQLite)" if settings.uses_embedded_broker else "Redis"

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     emulator_port: int = 8765
     # Seconds of emulated tuning per real second; larger runs jobs faster in demos and tests.
     emulator_time_scale: float = Field(default=1.0, gt=0)
+    # Evaluation runs: model calls in flight at once per run (keep under the project's quota).
+    eval_concurrency: int = Field(default=8, ge=1, le=64)
 
     # Outgoing mail for notifications; empty host means in-app notifications only.
     smtp_host: str = ""

@@ -24,6 +24,7 @@ TASK_MODULES = [
     "app.notifications.tasks",
     "app.datasets.tasks",
     "app.tuning.tasks",
+    "app.evaluations.tasks",
 ]
 
 
@@ -49,6 +50,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "tuning.dispatch_polls": _periodic("tuning.dispatch_polls", 5),
     # Re-send launches whose message was lost or whose worker died mid-launch.
     "tuning.sweep_launches": _periodic("tuning.sweep_launches", 15),
+    # Re-send evaluation runs whose message was lost or whose worker died (claim expired).
+    "evaluations.sweep_runs": _periodic("evaluations.sweep_runs", 30),
 }
 
 

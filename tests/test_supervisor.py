@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.cli import port_problem
 from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.worker
@@ -90,3 +92,15 @@ def test_run_starts_everything_and_one_interrupt_stops_it(tmp_path: Path) -> Non
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_busy_port_is_refused_before_anything_starts() -> None:
+    port = free_port()
+    clash = port_problem("127.0.0.1", port, emulator_port=port)
+    assert clash is not None and "emulator" in clash and "PORT=9000" in clash
+    assert port_problem("127.0.0.1", port, emulator_port=port + 1) is None
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        busy = port_problem("127.0.0.1", port, emulator_port=None)
+    assert busy is not None and f"Port {port} on 127.0.0.1 is already in use" in busy

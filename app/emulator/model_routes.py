@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app.emulator import answers, catalog, timeline
+from app.emulator import answers, catalog, judge, timeline
 from app.emulator.catalog import DEFAULT_MAX_EXAMPLE_TOKENS
 from app.emulator.datasets import DatasetError, Example, read_dataset
 from app.emulator.http import ApiError, Call, Reply
@@ -170,7 +170,8 @@ def generate_base(call: Call) -> Reply:
     body = call.json()
     prompt = read_prompt(body)
     thoughts = _thinking(body, model)
-    text = answers.base_answer(prompt.question)
+    # TuneDesk's AI-judge prompts get a judge's JSON verdict instead of a generic answer.
+    text = judge.judge_reply(prompt.question) or answers.base_answer(prompt.question)
     return Reply(
         body=_answer(body, text, prompt, thoughts, catalog.bare_model_id(call.params["model"]))
     )

@@ -175,3 +175,14 @@ def few_shot(k: int = 3, model: str = "gemini-2.5-flash") -> CandidateSpec:
 
 def tuned(job: TuningJob, **values: object) -> CandidateSpec:
     return CandidateSpec(kind=CandidateKind.TUNED, tuning_job_id=job.id, **values)  # type: ignore[arg-type]
+
+
+def emulator_env(port: int) -> dict[str, str]:
+    """Environment pointing a worker process at the test emulator."""
+    return {
+        "TUNEDESK_GEMINI_MODE": "emulator",
+        "TUNEDESK_EMULATOR_HOST": "127.0.0.1",
+        "TUNEDESK_EMULATOR_PORT": str(port),
+        "TUNEDESK_VERTEX_BASE_URL": "",
+        "TUNEDESK_STORAGE_BASE_URL": "",
+    }

@@ -1,0 +1,156 @@
+"""Resumability with a real worker killed mid-run (SIGKILL, as a crashed machine): after a new
+worker takes over (the sweeper re-sends the run once the dead worker's claim expired) the run
+completes, and no answer committed before the crash is asked again. The emulator's request log
+proves it: every output was generated once, except the calls that were in flight at the moment
+of the kill (their answers never reached the database)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import new_session, task_session, utcnow
+from app.evaluations import runner, service
+from app.evaluations.models import (
+    EvalCandidate,
+    EvalItem,
+    EvalOutput,
+    EvalStatus,
+    Evaluation,
+    OutputStatus,
+)
+from tests.emulator_fixture import EmulatorServer, emulator, emulator_server  # noqa: F401
+from tests.evaluations.run_factories import (
+    emulator_env,
+    faq_version,
+    manager_project,
+    spec,
+    succeeded_job,
+    tuned,
+    zero_shot,
+)
+from tests.processes import worker
+from tests.support import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+ITEMS = 12
+LATENCY_MS = 300
+CONCURRENCY = 2
+
+
+def row(evaluation_id: int) -> Evaluation:
+    with new_session() as own:
+        found = own.get(Evaluation, evaluation_id)
+        assert found is not None
+        return found
+
+
+def outputs(evaluation_id: int) -> list[tuple[str, str, EvalOutput]]:
+    """(candidate model, question, output) for every output of the run."""
+    with new_session() as own:
+        rows = own.execute(
+            select(EvalCandidate.model, EvalItem.turns, EvalOutput)
+            .join(EvalOutput, EvalOutput.candidate_id == EvalCandidate.id)
+            .join(EvalItem, EvalItem.id == EvalOutput.item_id)
+            .where(EvalCandidate.evaluation_id == evaluation_id)
+        ).all()
+    return [(model, turns[-1]["text"], output) for model, turns, output in rows]
+
+
+def request_key(entry: dict[str, object]) -> tuple[str, str]:
+    """Which output a logged generate request was for: the model (a publisher model id or an
+    endpoint) and the question (the last user turn)."""
+    path = str(entry["path"])
+    model = path.split("/models/")[-1] if "/models/" in path else path.split("/endpoints/")[-1]
+    body = entry["json"]
+    assert isinstance(body, dict)
+    question = body["contents"][-1]["parts"][0]["text"]
+    return model.split(":")[0], question
+
+
+def output_key(model: str, question: str) -> tuple[str, str]:
+    return model.rsplit("/", 1)[-1], question
+
+
+def test_a_killed_worker_is_taken_over_without_asking_twice(
+    session: Session,
+    embedded_process_env: dict[str, str],
+    emulator: EmulatorServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    env = embedded_process_env
+    emulator.use(monkeypatch)
+    env.update(emulator_env(emulator.port), TUNEDESK_EVAL_CONCURRENCY=str(CONCURRENCY))
+    project, manager = manager_project(session)
+    version = faq_version(session, project=project, actor=manager, test_items=ITEMS)
+    job = succeeded_job(session, project=project, version=version)
+    emulator.reset()
+    emulator.settings(latency_ms=LATENCY_MS)  # 24 answers, two at a time: about 4 seconds
+    evaluation = service.create_evaluation(
+        session, project=project, actor=manager, spec=spec(version, zero_shot(), tuned(job))
+    )
+    session.commit()
+    total = 2 * ITEMS
+
+    first = worker(env, tmp_path, name="worker-1").start(ready_text="ready.")
+    try:
+        wait_for(
+            lambda: row(evaluation.id).outputs_done >= total // 3,
+            timeout=60,
+            interval=0.05,
+            message="a third of the answers",
+        )
+    finally:
+        first.kill()
+    killed_at = time.time()
+    done_before = {
+        output_key(model, question)
+        for model, question, output in outputs(evaluation.id)
+        if output.status == OutputStatus.DONE
+    }
+    assert total // 3 <= len(done_before) < total
+    assert row(evaluation.id).status == EvalStatus.RUNNING  # its worker is gone
+
+    second = worker(env, tmp_path, name="worker-2").start(ready_text="ready.")
+    try:
+        # The dead worker's claim expires (no heartbeat); the sweeper (run by beat every 30 s)
+        # then re-sends the run.
+        wait_for(
+            lambda: (row(evaluation.id).claimed_until or utcnow()) < utcnow(),
+            timeout=40,
+            interval=0.2,
+            message="the dead worker's claim to expire",
+        )
+        with task_session() as own:
+            assert runner.sweep(own) == [evaluation.id]
+        wait_for(
+            lambda: row(evaluation.id).status == EvalStatus.SUCCEEDED,
+            timeout=60,
+            interval=0.2,
+            message="the run to complete on the second worker",
+        )
+    finally:
+        second.stop()
+
+    final = outputs(evaluation.id)
+    assert len(final) == total and all(o.status == OutputStatus.DONE for _m, _q, o in final)
+    assert not any(o.reused for _m, _q, o in final)
+    assert row(evaluation.id).outputs_done == total
+    log = emulator.requests("generate")
+    asked = Counter(request_key(entry) for entry in log)
+    assert set(asked) == {output_key(m, q) for m, q, _o in final}
+    # Nothing answered before the crash was asked again.
+    assert all(asked[key] == 1 for key in done_before), asked
+    # The only repeats: calls in flight when the worker died (sent before the kill, unanswered).
+    in_flight = {
+        request_key(entry) for entry in log if float(entry["at"]) < killed_at
+    } - done_before
+    assert len(in_flight) <= CONCURRENCY
+    assert {key for key, count in asked.items() if count > 1} == in_flight
+    assert len(log) == total + len(in_flight)
