@@ -5,6 +5,8 @@ what each role may see and do."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from app.auth.models import User
 from app.evaluations.models import EvalStatus, Evaluation
 from app.projects.models import Project
 from app.projects.permissions import Role
+from tests.emulator_fixture import EmulatorServer, emulator, emulator_server  # noqa: F401
 from tests.evaluations.factories import (
     WORSE_POSITIONS,
     Built,
@@ -343,3 +346,38 @@ def test_job_page_offers_evaluate_and_the_overview_step_is_real(
         soup(client.get(f"/projects/{project.id}/tuning/{job.id}")).select_one("#evaluate-job")
         is None
     )
+
+
+def test_a_real_run_ends_on_a_compare_screen_that_says_the_tuned_model_is_better(
+    client: TestClient,
+    session: Session,
+    emulator: EmulatorServer,  # noqa: F811  (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The runner in this process, the emulator behind the real SDK: the screen reads what the
+    run stored and says so in plain words."""
+    from app.evaluations import runner, service
+    from app.genai import common
+    from tests.evaluations import run_factories as rf
+
+    emulator.use(monkeypatch)
+    monkeypatch.setattr(common, "current_config", emulator.config)
+    project, manager = rf.manager_project(session)
+    version = rf.faq_version(session, project=project, actor=manager)
+    job = rf.succeeded_job(session, project=project, version=version)
+    the_spec = rf.spec(version, rf.zero_shot(), rf.tuned(job), judge_model="gemini-2.5-flash")
+    evaluation = service.create_evaluation(session, project=project, actor=manager, spec=the_spec)
+    session.commit()
+    assert runner.run_evaluation(evaluation.id) == "succeeded"
+    login(client, manager)
+    html = soup(client.get(f"/projects/{project.id}/evaluations/{evaluation.id}"))
+    verdict = html.select_one("#verdict .verdict-text").get_text()
+    # Eight questions: the tuned model wins most, too few for the interval to exclude a tie,
+    # and the screen says both.
+    found = re.match(
+        r"The tuned model is better on (\d+)% of your 8 test questions .* worse on (\d+)%", verdict
+    )
+    assert found is not None, verdict
+    assert int(found[1]) > int(found[2])
+    assert "compare more questions to be sure" in verdict
+    assert len(html.select("article.eval-item")) == len(rf.FAQ)
