@@ -113,6 +113,30 @@ def run_page(
     return render(request, "evaluations/run.html", context, block=block)
 
 
+@router.post("/projects/{project_id}/evaluations/{evaluation_id}/cancel", name="evaluations:cancel")
+def cancel_run(
+    request: Request, session: SessionDep, ctx: EvaluateAccess, evaluation_id: int
+) -> Response:
+    evaluation = results.get_evaluation(
+        session, project_id=ctx.project.id, evaluation_id=evaluation_id
+    )
+    service.cancel_evaluation(session, evaluation=evaluation, actor=ctx.user)
+    flash(request, _("Evaluation cancelled. The answers already given are kept."))
+    return redirect(request, f"/projects/{ctx.project.id}/evaluations/{evaluation_id}")
+
+
+@router.post("/projects/{project_id}/evaluations/{evaluation_id}/resume", name="evaluations:resume")
+def resume_run(
+    request: Request, session: SessionDep, ctx: EvaluateAccess, evaluation_id: int
+) -> Response:
+    evaluation = results.get_evaluation(
+        session, project_id=ctx.project.id, evaluation_id=evaluation_id
+    )
+    service.resume_evaluation(session, evaluation=evaluation, actor=ctx.user)
+    flash(request, _("Evaluation resumed: questions already answered are not asked again."))
+    return redirect(request, f"/projects/{ctx.project.id}/evaluations/{evaluation_id}")
+
+
 @router.get("/projects/{project_id}/evaluations/{evaluation_id}/export", name="evaluations:export")
 def export_results(
     session: SessionDep, ctx: ViewAccess, evaluation_id: int, format: str = "csv"

@@ -25,7 +25,7 @@ from tests.evaluations.factories import (
     vote,
 )
 from tests.factories import project_with_roles
-from tests.support import get_page, htmx_headers, login, soup, text_of
+from tests.support import get_page, htmx_headers, login, soup, text_of, toasts
 
 
 @pytest.fixture
@@ -381,3 +381,29 @@ def test_a_real_run_ends_on_a_compare_screen_that_says_the_tuned_model_is_better
     assert int(found[1]) > int(found[2])
     assert "compare more questions to be sure" in verdict
     assert len(html.select("article.eval-item")) == len(rf.FAQ)
+
+
+def test_cancel_and_resume_from_the_run_page(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    project, users = team
+    running = running_evaluation(session, project=project, actor=users[Role.MANAGER])
+    url = f"/projects/{project.id}/evaluations/{running.id}"
+    login(client, users[Role.VIEWER])
+    assert soup(client.get(url)).select_one("#cancel-evaluation") is None
+    assert client.post(f"{url}/cancel").status_code == 403
+    login(client, users[Role.EXPERT])
+    assert soup(client.get(url)).select_one("#cancel-evaluation") is not None
+    response = client.post(f"{url}/cancel")
+    assert response.status_code == 303
+    page = client.get(url)
+    assert toasts(page) == ["Evaluation cancelled. The answers already given are kept."]
+    assert soup(page).select_one("#eval-cancelled") is not None
+    session.expire_all()
+    assert session.get(Evaluation, running.id).status == "cancelled"  # type: ignore[union-attr]
+    client.post(f"{url}/resume")
+    session.expire_all()
+    assert session.get(Evaluation, running.id).status == "queued"  # type: ignore[union-attr]
+    again = client.post(f"{url}/resume")
+    assert again.status_code == 409
+    assert "Only a failed or cancelled evaluation can be resumed" in text_of(again)
