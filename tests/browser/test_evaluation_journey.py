@@ -120,3 +120,51 @@ def test_vote_compare_filter_fix_and_find_in_queue(
     page.goto(f"{run_url}/items/{target.id}/fix?candidate={built.tuned.id}")
     expect(page.locator("#existing-fixes")).to_be_visible()
     screenshot(page, f"evaluation-{shot}-fix-ja")
+
+
+def test_new_evaluation_form_and_scorecard_over_time(
+    page: Any, session: Session, database_url: str
+) -> None:
+    """From a finished tuning job to a queued evaluation (no worker here: it stays queued and
+    its page polls), then the golden set's scorecard with its chart."""
+    shot = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    project, users = project_with_roles(session)
+    manager = users[Role.MANAGER]
+    first = finished_evaluation(session, project=project, actor=manager)
+    worse = finished_evaluation(
+        session,
+        project=project,
+        actor=manager,
+        version=first.version,
+        worse=frozenset(range(0, 20, 2)),
+    )
+    assert first.job is not None and worse.job is not None
+
+    _log_in(page, manager)
+    page.goto(f"/projects/{project.id}/tuning/{first.job.id}")
+    page.get_by_role("button", name="Evaluate this model").click()
+    expect(page.locator("#f-tuned")).to_have_value(str(first.job.id))
+    expect(page.locator("#estimate-items")).to_have_text("20")
+    page.get_by_label("The original model with examples in the prompt (few-shot)").check()
+    expect(page.locator("#estimate")).to_contain_text("Answers to generate60")
+    screenshot(page, f"evaluation-{shot}-new")
+    page.get_by_role("button", name="Start the evaluation").click()
+    expect(page.locator("#eval-progress")).to_be_visible()
+    expect(page.locator("#eval-live")).to_have_attribute("hx-trigger", "every 3s")
+    screenshot(page, f"evaluation-{shot}-queued")
+
+    page.goto(f"/projects/{project.id}/evaluations/scorecard")
+    page.get_by_role("button", name="Use as golden set").click()
+    expect(page.locator("#timeline tbody tr")).to_have_count(2)
+    expect(page.locator("#timeline tbody tr").nth(1)).to_contain_text("regression")
+    expect(page.locator("#scorecard-chart")).to_be_visible()
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('scorecard-chart'))"
+    )
+    screenshot(page, f"evaluation-{shot}-scorecard")
+    _language(page, "日本語")
+    expect(page.locator("#timeline")).to_contain_text("性能低下")
+    screenshot(page, f"evaluation-{shot}-scorecard-ja")
+    page.goto(f"/projects/{project.id}/evaluations/new")
+    expect(page.locator("#estimate")).to_contain_text("見積もり")
+    screenshot(page, f"evaluation-{shot}-new-ja")
