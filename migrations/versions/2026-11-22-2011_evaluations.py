@@ -14,7 +14,6 @@ from alembic import op
 
 import app.db
 
-
 revision: str = "0009_evaluations"
 down_revision: str | Sequence[str] | None = "0006_tuning"
 branch_labels: str | Sequence[str] | None = None
