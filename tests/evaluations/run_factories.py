@@ -38,7 +38,7 @@ FAQ = [
     ),
     (
         "Which payment cards do you accept?",
-        "What credit cards can I pay with?",
+        "Which cards do you accept for payment?",
         "We accept Visa, Mastercard, JCB and AMEX; debit cards work if they carry these logos.",
     ),
     (
@@ -48,7 +48,7 @@ FAQ = [
     ),
     (
         "Do you offer gift wrapping?",
-        "Can you wrap my order as a present?",
+        "Do you offer wrapping for gifts?",
         "Gift wrapping costs 300 yen; choose it at checkout and add a message card for free.",
     ),
     (
@@ -63,7 +63,7 @@ FAQ = [
     ),
     (
         "Is my personal data shared with third parties?",
-        "Do you give my information to other companies?",
+        "Is personal data shared with any third party?",
         "We never sell personal data; only the courier receives your name and address.",
     ),
 ]

@@ -363,7 +363,9 @@ def test_a_real_run_ends_on_a_compare_screen_that_says_the_tuned_model_is_better
     emulator.use(monkeypatch)
     monkeypatch.setattr(common, "current_config", emulator.config)
     project, manager = rf.manager_project(session)
-    version = rf.faq_version(session, project=project, actor=manager)
+    # Three copies of every answer: the version's validation share never takes a topic away
+    # from the training file, so every test question is in distribution.
+    version = rf.faq_version(session, project=project, actor=manager, copies=3)
     job = rf.succeeded_job(session, project=project, version=version)
     the_spec = rf.spec(version, rf.zero_shot(), rf.tuned(job), judge_model="gemini-2.5-flash")
     evaluation = service.create_evaluation(session, project=project, actor=manager, spec=the_spec)
@@ -372,14 +374,17 @@ def test_a_real_run_ends_on_a_compare_screen_that_says_the_tuned_model_is_better
     login(client, manager)
     html = soup(client.get(f"/projects/{project.id}/evaluations/{evaluation.id}"))
     verdict = html.select_one("#verdict .verdict-text").get_text()
-    # Eight questions: the tuned model wins most, too few for the interval to exclude a tie,
-    # and the screen says both.
-    found = re.match(
-        r"The tuned model is better on (\d+)% of your 8 test questions .* worse on (\d+)%", verdict
-    )
+    # Eight in-distribution questions (each paraphrases one training question): the simulated
+    # tuned model answers every one from its training data and the screen says it is better.
+    found = re.match(r"The tuned model is better on (\d+)% of your 8 test questions", verdict)
     assert found is not None, verdict
-    assert int(found[1]) > int(found[2])
-    assert "compare more questions to be sure" in verdict
+    assert int(found[1]) == 100
+    assert "Overall it is better than the original model." in verdict
+    # chrF per candidate in column order (zero-shot, tuned): the tuned model is far ahead.
+    zero_shot, tuned = (
+        float(cell.get_text()) for cell in html.select("tr[data-metric=chrf] td strong")
+    )
+    assert tuned > zero_shot + 30, (zero_shot, tuned)
     assert len(html.select("article.eval-item")) == len(rf.FAQ)
 
 
