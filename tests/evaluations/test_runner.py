@@ -28,6 +28,7 @@ from app.evaluations.models import (
 from app.evaluations.schemas import CandidateSummary, RunSummary
 from app.genai import common
 from app.projects.models import Project
+from app.tuning import experiments
 from app.tuning.models import TuningJob
 from tests.emulator_fixture import EmulatorServer, emulator, emulator_server  # noqa: F401
 from tests.evaluations.run_factories import (
@@ -151,6 +152,11 @@ def test_end_to_end_scores_judge_and_reuse(
     assert summaries["tuned"].rubric.facts > summaries["zero_shot"].rubric.facts  # type: ignore[union-attr]
     assert summaries["zero_shot"].answered == n and summaries["zero_shot"].reused == 0
 
+    # The experiment log shows the judge's "tuned better" share, linked to the evaluation.
+    logged = experiments.evaluation_scores(session, [job.id])[job.id]
+    assert logged.score == pytest.approx(run.judge.wins / n)
+    assert logged.link == f"/projects/{project.id}/evaluations/{first}"
+
     # The same candidates asked the same way: every answer comes from the cache.
     gemini.reset()
     second = create(session, project, manager, spec(version, *candidates, name="Again"))
@@ -162,6 +168,10 @@ def test_end_to_end_scores_judge_and_reuse(
     assert [o.text for o in again["tuned"]] == [o.text for o in outputs["tuned"]]
     with new_session() as own:
         assert own.scalar(select(func.count()).select_from(EvalAnswer)) == 3 * n
+    # The newest evaluation of the job counts; without a judge, its chrF / 100.
+    logged = experiments.evaluation_scores(session, [job.id])[job.id]
+    assert logged.score == pytest.approx(chrf["tuned"] / 100)
+    assert logged.link.endswith(f"/evaluations/{second}")
 
 
 def test_a_429_with_retry_after_is_waited_out(
