@@ -13,19 +13,16 @@ sweeper re-sending runs whose message was lost or whose worker died.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import enqueue_after_commit, rows_affected, task_session, utcnow
-from app.evaluations import judging, prompts, summaries
+from app.evaluations import judging, prompts, recording, summaries
 from app.evaluations.failures import gemini_error
-from app.evaluations.metrics import score_item
 from app.evaluations.models import (
     EvalAnswer,
     EvalCandidate,
@@ -36,6 +33,7 @@ from app.evaluations.models import (
     OutputStatus,
 )
 from app.evaluations.pool import LEASE, Deferred, Lease, defer, drive
+from app.evaluations.recording import OutputWork, record_failure
 from app.genai import generation
 from app.genai.errors import GeminiError, TransientGeminiError
 
@@ -107,19 +105,6 @@ def _recount(session: Session, evaluation_id: int) -> None:
 # --- generation ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OutputWork:
-    evaluation_id: int
-    output_id: int
-    model: str
-    answer_key: str
-    prompt_config: dict[str, Any]
-    system_instruction: str
-    turns: list[dict[str, str]]
-    reference: str
-    prompt_hash: str
-
-
 def pending_outputs(session: Session, evaluation_id: int) -> list[OutputWork]:
     """Outputs still to answer, item by item (so progress is even across candidates)."""
     rows = session.execute(
@@ -149,69 +134,6 @@ def pending_outputs(session: Session, evaluation_id: int) -> list[OutputWork]:
     ]
 
 
-def _settle_output(session: Session, work: OutputWork, values: dict[str, Any]) -> bool:
-    """Write a pending output's result once; counts it in the progress."""
-    result = session.execute(
-        update(EvalOutput)
-        .where(EvalOutput.id == work.output_id, EvalOutput.status == OutputStatus.PENDING)
-        .values(answered_at=utcnow(), **values)
-    )
-    if rows_affected(result) != 1:
-        return False
-    session.execute(
-        update(Evaluation)
-        .where(Evaluation.id == work.evaluation_id)
-        .values(outputs_done=Evaluation.outputs_done + 1)
-    )
-    return True
-
-
-def record_answer(
-    work: OutputWork, text: str, *, tokens: tuple[int, int], latency_ms: float | None, reused: bool
-) -> None:
-    scores = score_item(work.reference, text)
-    with task_session() as session:
-        settled = _settle_output(
-            session,
-            work,
-            {
-                "status": OutputStatus.DONE,
-                "text": text,
-                "error": None,
-                "reused": reused,
-                "prompt_tokens": tokens[0],
-                "output_tokens": tokens[1],
-                "latency_ms": latency_ms,
-                "scores": scores.model_dump(mode="json"),
-                "overall": scores.chrf,
-            },
-        )
-        if settled and not reused:
-            _remember(session, work, text, tokens)
-
-
-def _remember(session: Session, work: OutputWork, text: str, tokens: tuple[int, int]) -> None:
-    """Keep the answer for later evaluations (another run may have stored it meanwhile)."""
-    try:
-        with session.begin_nested():
-            session.add(
-                EvalAnswer(
-                    answer_key=work.answer_key,
-                    prompt_hash=work.prompt_hash,
-                    text=text,
-                    prompt_tokens=tokens[0],
-                    output_tokens=tokens[1],
-                )
-            )
-    except IntegrityError:
-        pass
-
-
-def record_failure(work: OutputWork, error: dict[str, Any]) -> None:
-    with task_session() as session:
-        _settle_output(session, work, {"status": OutputStatus.FAILED, "error": error})
-
-
 def reuse_answers(works: list[OutputWork]) -> list[OutputWork]:
     """Settle outputs already answered by an earlier evaluation; returns those left to ask."""
     left: list[OutputWork] = []
@@ -227,45 +149,53 @@ def reuse_answers(works: list[OutputWork]) -> list[OutputWork]:
                     )
                 )
             }
+        reused = []
         for work in batch:
-            answer = known.get((work.answer_key, work.prompt_hash))
-            if answer is None:
+            known_answer = known.get((work.answer_key, work.prompt_hash))
+            if known_answer is None:
                 left.append(work)
                 continue
-            tokens = (answer.prompt_tokens, answer.output_tokens)
-            record_answer(work, answer.text, tokens=tokens, latency_ms=None, reused=True)
+            tokens = (known_answer.prompt_tokens, known_answer.output_tokens)
+            reused.append(recording.answer(work, known_answer.text, tokens, None, reused=True))
+        recording.write_answers(reused)
     return left
 
 
-def ask(work: OutputWork, deferrals: int) -> Deferred | None:
-    """One model call for one output; records the answer or the permanent failure."""
-    settings = work.prompt_config.get("settings") or {}
-    turns, system = prompts.request(work.prompt_config, work.system_instruction, work.turns)
-    try:
-        answer = generation.generate(
-            model=work.model,
-            turns=turns,
-            system_instruction=system or None,
-            temperature=settings.get("temperature", prompts.TEMPERATURE),
-            max_output_tokens=settings.get("max_output_tokens", prompts.MAX_OUTPUT_TOKENS),
-            thinking_budget=settings.get("thinking_budget"),
-            thinking_level=settings.get("thinking_level"),
-        )
-    except TransientGeminiError as error:
-        return defer(error, deferrals)
-    except GeminiError as error:
-        record_failure(work, gemini_error(error))
+class Asker:
+    """Asks the model for one output (one call per pool thread). The answer is scored here and
+    handed to the recorder thread, so a call slot is free again as soon as the model answered."""
+
+    def __init__(self, recorder: recording.Recorder) -> None:
+        self.recorder = recorder
+
+    def __call__(self, work: OutputWork, deferrals: int) -> Deferred | None:
+        settings = work.prompt_config.get("settings") or {}
+        turns, system = prompts.request(work.prompt_config, work.system_instruction, work.turns)
+        try:
+            reply = generation.generate(
+                model=work.model,
+                turns=turns,
+                system_instruction=system or None,
+                temperature=settings.get("temperature", prompts.TEMPERATURE),
+                max_output_tokens=settings.get("max_output_tokens", prompts.MAX_OUTPUT_TOKENS),
+                thinking_budget=settings.get("thinking_budget"),
+                thinking_level=settings.get("thinking_level"),
+            )
+        except TransientGeminiError as error:
+            return defer(error, deferrals)
+        except GeminiError as error:
+            record_failure(work, gemini_error(error))
+            return None
+        except Exception as error:  # a bug or a malformed prompt: this output fails, not the run
+            logger.exception("evaluation output %s failed", work.output_id)
+            record_failure(work, {"kind": "unexpected", "params": {"detail": str(error)[:300]}})
+            return None
+        if not reply.text and (reply.finish_reason in BLOCKED or reply.blocked_reason):
+            record_failure(work, {"kind": "blocked", "params": {}})
+            return None
+        tokens = (reply.prompt_tokens, reply.output_tokens)
+        self.recorder.put(recording.answer(work, reply.text, tokens, reply.latency_ms, False))
         return None
-    except Exception as error:  # a bug or a malformed prompt: this output fails, not the run
-        logger.exception("evaluation output %s failed", work.output_id)
-        record_failure(work, {"kind": "unexpected", "params": {"detail": str(error)[:300]}})
-        return None
-    if not answer.text and (answer.finish_reason in BLOCKED or answer.blocked_reason):
-        record_failure(work, {"kind": "blocked", "params": {}})
-        return None
-    tokens = (answer.prompt_tokens, answer.output_tokens)
-    record_answer(work, answer.text, tokens=tokens, latency_ms=answer.latency_ms, reused=False)
-    return None
 
 
 def give_up(work: OutputWork, error: TransientGeminiError) -> None:
@@ -276,7 +206,11 @@ def generate_all(lease: Lease, concurrency: int) -> bool:
     with task_session() as session:
         works = pending_outputs(session, lease.evaluation_id)
     works = reuse_answers(works)
-    return drive(works, ask, give_up, lease=lease, concurrency=concurrency)
+    recorder = recording.Recorder()
+    try:
+        return drive(works, Asker(recorder), give_up, lease=lease, concurrency=concurrency)
+    finally:
+        recorder.close()
 
 
 # --- the run ---------------------------------------------------------------------------------

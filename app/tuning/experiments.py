@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.datasets.models import Dataset
 from app.datasets.versions.models import DatasetVersion
+from app.evaluations.scores import latest_scores_for_jobs
 from app.i18n import _
 from app.tuning.models import TuningJob
 from app.tuning.texts import state_label
@@ -34,12 +35,12 @@ class EvaluationScore:
 
 
 def evaluation_scores(session: Session, job_ids: Sequence[int]) -> dict[int, EvaluationScore]:
-    """SEAM for the evaluations module: job id → its latest evaluation score.
-
-    Returns nothing until evaluations of tuned models exist; the experiment log, its CSV and the
-    comparison show "—" for jobs missing here. Connect it to ``app.evaluations`` at merge time.
-    """
-    return {}
+    """Job id → the score of its latest evaluation (``app.evaluations.scores``); jobs never
+    evaluated are missing, and the experiment log, its CSV and the comparison show "—"."""
+    return {
+        job_id: EvaluationScore(found.score, found.label, found.link)
+        for job_id, found in latest_scores_for_jobs(session, job_ids).items()
+    }
 
 
 @dataclass(frozen=True)

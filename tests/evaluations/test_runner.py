@@ -6,6 +6,8 @@ and refusals become failed verdicts while the run succeeds; cancelling stops the
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from statistics import fmean
 
 import pytest
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db import new_session
+from app.db import new_session, utcnow
 from app.evaluations import judging, runner, service
 from app.evaluations.failures import error_message
 from app.evaluations.models import (
@@ -28,6 +30,7 @@ from app.evaluations.models import (
 from app.evaluations.schemas import CandidateSummary, RunSummary
 from app.genai import common
 from app.projects.models import Project
+from app.tuning import experiments
 from app.tuning.models import TuningJob
 from tests.emulator_fixture import EmulatorServer, emulator, emulator_server  # noqa: F401
 from tests.evaluations.run_factories import (
@@ -40,6 +43,7 @@ from tests.evaluations.run_factories import (
     tuned,
     zero_shot,
 )
+from tests.support import wait_for
 
 JUDGE = "gemini-2.5-flash"
 
@@ -151,6 +155,11 @@ def test_end_to_end_scores_judge_and_reuse(
     assert summaries["tuned"].rubric.facts > summaries["zero_shot"].rubric.facts  # type: ignore[union-attr]
     assert summaries["zero_shot"].answered == n and summaries["zero_shot"].reused == 0
 
+    # The experiment log shows the judge's "tuned better" share, linked to the evaluation.
+    logged = experiments.evaluation_scores(session, [job.id])[job.id]
+    assert logged.score == pytest.approx(run.judge.wins / n)
+    assert logged.link == f"/projects/{project.id}/evaluations/{first}"
+
     # The same candidates asked the same way: every answer comes from the cache.
     gemini.reset()
     second = create(session, project, manager, spec(version, *candidates, name="Again"))
@@ -162,6 +171,10 @@ def test_end_to_end_scores_judge_and_reuse(
     assert [o.text for o in again["tuned"]] == [o.text for o in outputs["tuned"]]
     with new_session() as own:
         assert own.scalar(select(func.count()).select_from(EvalAnswer)) == 3 * n
+    # The newest evaluation of the job counts; without a judge, its chrF / 100.
+    logged = experiments.evaluation_scores(session, [job.id])[job.id]
+    assert logged.score == pytest.approx(chrf["tuned"] / 100)
+    assert logged.link.endswith(f"/evaluations/{second}")
 
 
 def test_a_429_with_retry_after_is_waited_out(
@@ -269,3 +282,56 @@ def test_cancel_stops_the_run(session: Session, gemini: EmulatorServer) -> None:
     assert runner.run_evaluation(evaluation_id) == "not_claimed"
     assert gemini.counters().get("generate", 0) == 0
     assert fresh(evaluation_id).status == EvalStatus.CANCELLED
+
+
+def test_cancelling_a_running_evaluation_stops_it(
+    session: Session, gemini: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, manager = manager_project(session)
+    version = faq_version(session, project=project, actor=manager, test_items=40)
+    monkeypatch.setenv("TUNEDESK_EVAL_CONCURRENCY", "2")
+    get_settings.cache_clear()
+    evaluation_id = create(session, project, manager, spec(version, zero_shot()))
+    gemini.settings(latency_ms=250)  # 40 answers two at a time: about 5 seconds
+    outcome: list[str] = []
+    running = threading.Thread(target=lambda: outcome.append(runner.run_evaluation(evaluation_id)))
+    running.start()
+    wait_for(lambda: fresh(evaluation_id).outputs_done >= 4, timeout=10, message="some answers")
+    evaluation = session.get(Evaluation, evaluation_id, populate_existing=True)
+    assert evaluation is not None
+    service.cancel_evaluation(session, evaluation=evaluation, actor=manager)  # type: ignore[arg-type]
+    session.commit()
+    running.join(timeout=15)
+
+    assert outcome == ["stopped"]
+    final = fresh(evaluation_id)
+    assert final.status == EvalStatus.CANCELLED
+    assert 4 <= final.outputs_done < 40  # stopped sending at the next heartbeat
+    asked = gemini.counters()["generate"]
+    assert asked < 40 and asked <= final.outputs_done + 2
+
+
+def test_the_sweeper_resends_lost_and_abandoned_runs(session: Session) -> None:
+    project, manager = manager_project(session)
+    version = faq_version(session, project=project, actor=manager, test_items=1)
+    ids = [create(session, project, manager, spec(version, name=f"Run {i}")) for i in range(4)]
+    lost, fresh_queued, abandoned, alive = (session.get(Evaluation, i) for i in ids)
+    old = utcnow() - timedelta(minutes=5)
+    assert lost and fresh_queued and abandoned and alive
+    lost.created_at = old  # its message never arrived
+    abandoned.created_at, abandoned.status = old, EvalStatus.RUNNING
+    abandoned.claimed_until = utcnow() - timedelta(seconds=1)  # its worker stopped renewing
+    alive.created_at, alive.status = old, EvalStatus.RUNNING
+    alive.claimed_until = utcnow() + timedelta(seconds=20)
+    session.commit()
+
+    assert runner.sweep(session) == [lost.id, abandoned.id]
+    assert session.info["tunedesk.pending_tasks"] == [
+        ("evaluations.run", (lost.id,), {}),
+        ("evaluations.run", (abandoned.id,), {}),
+    ]
+    session.commit()
+    assert runner.sweep(session) == [abandoned.id]  # the lost one was just sent again
+    session.commit()
+    # A copy arriving for a run another worker holds does nothing.
+    assert runner.run_evaluation(alive.id) == "not_claimed"
