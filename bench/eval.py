@@ -9,7 +9,9 @@ examples, and a tuning job that really succeeded on the emulator. Then, with the
 model; no judge) with the runner that the ``evaluations.run`` task calls, and prints: items,
 candidates, latency, concurrency, wall time, the ideal time (items × candidates × latency ÷
 concurrency) and their ratio, which must stay within 1.2; and the emulator's generate requests
-(exactly one per answer).
+(exactly one per answer). ``--control`` also times the same number of bare SDK calls, which
+shows how much of the ratio the machine and the SDK take before the runner does anything (on a
+busy machine the SDK's own per-call CPU under the interpreter lock dominates).
 """
 
 from __future__ import annotations
@@ -209,7 +211,10 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         setup_seconds = time.perf_counter() - setup
         control(port, "/_emulator/reset", {})
         control(port, "/_emulator/settings", {"latency_ms": options.latency_ms})
-        return measure(port, evaluation_id, options, setup_seconds)
+        report = measure(port, evaluation_id, options, setup_seconds)
+        if options.control:
+            report["sdk_only_ratio"] = sdk_only_ratio(options)
+        return report
     finally:
         emulator.terminate()
         try:
@@ -260,6 +265,25 @@ def measure(
     }
 
 
+def sdk_only_ratio(options: argparse.Namespace) -> float:
+    """The same number of bare ``generate`` calls, same concurrency, nothing stored or scored:
+    the floor this machine and the SDK allow (the runner's own cost is the difference)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.genai import generation
+
+    calls = options.items * 3
+
+    def one(n: int) -> None:
+        generation.generate(model="gemini-2.5-flash", turns=[("user", sentence(n, "q"))])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
+        list(pool.map(one, range(calls)))
+    ideal = calls * options.latency_ms / 1000 / options.concurrency
+    return round((time.perf_counter() - started) / ideal, 3)
+
+
 def _alive(port: int) -> bool:
     try:
         control(port, "/_emulator/health")
@@ -276,6 +300,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--control", action="store_true", help="also time bare SDK calls (the machine's floor)"
+    )
     report = run(parser.parse_args())
     print(json.dumps(report, indent=2))
     if report["outcome"] != "succeeded" or report["outputs_done"] != report["outputs_total"]:
