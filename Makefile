@@ -37,6 +37,7 @@ run: $(APP_STAMP)
 
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 typecheck: $(DEV_STAMP)
 	$(PY) -m mypy
