@@ -5,7 +5,6 @@ as fixed."""
 
 from __future__ import annotations
 
-import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -18,19 +17,7 @@ from app.datasets.versions.models import DatasetVersion
 from app.projects.models import Project
 from app.projects.permissions import Role
 from tests.evaluations.factories import Built, finished_evaluation
-from tests.factories import project_with_roles
 from tests.support import get_page, login, soup, text_of, toasts
-
-
-@pytest.fixture
-def team(session: Session) -> tuple[Project, dict[Role, User]]:
-    return project_with_roles(session)
-
-
-@pytest.fixture
-def built(session: Session, team: tuple[Project, dict[Role, User]]) -> Built:
-    project, users = team
-    return finished_evaluation(session, project=project, actor=users[Role.MANAGER])
 
 
 def _fix_url(built: Built, index: int, candidate: int | None = None) -> str:

@@ -24,19 +24,7 @@ from tests.evaluations.factories import (
     running_evaluation,
     vote,
 )
-from tests.factories import project_with_roles
 from tests.support import get_page, htmx_headers, login, soup, text_of, toasts
-
-
-@pytest.fixture
-def team(session: Session) -> tuple[Project, dict[Role, User]]:
-    return project_with_roles(session)
-
-
-@pytest.fixture
-def built(session: Session, team: tuple[Project, dict[Role, User]]) -> Built:
-    project, users = team
-    return finished_evaluation(session, project=project, actor=users[Role.MANAGER])
 
 
 def _run_url(built: Built, query: str = "") -> str:

@@ -5,7 +5,6 @@ real votes."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,19 +15,8 @@ from app.evaluations.models import HumanVote
 from app.projects.models import Project
 from app.projects.permissions import Role
 from tests.evaluations.factories import Built, finished_evaluation
-from tests.factories import create_user, project_with_roles
+from tests.factories import create_user
 from tests.support import get_page, login, soup, text_of, toasts
-
-
-@pytest.fixture
-def team(session: Session) -> tuple[Project, dict[Role, User]]:
-    return project_with_roles(session)
-
-
-@pytest.fixture
-def built(session: Session, team: tuple[Project, dict[Role, User]]) -> Built:
-    project, users = team
-    return finished_evaluation(session, project=project, actor=users[Role.MANAGER])
 
 
 def _vote_url(built: Built, tail: str = "") -> str:
