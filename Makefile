@@ -42,8 +42,12 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(PY) -m mypy
 
+# The suite runs in TEST_PROCESSES parallel processes (most tests wait on databases, workers and
+# browsers, so more processes than cores pays); TEST_PROCESSES=0 runs it in this process.
+TEST_PROCESSES ?= 3
+
 pytest: $(DEV_STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

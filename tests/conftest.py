@@ -129,6 +129,16 @@ def htmx(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys share one test process (``make test`` runs the suite in parallel
+    processes with ``--dist loadgroup``): two Chromiums plus their servers and workers at once
+    would slow every page past the assertions' timeouts on a small machine."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line per skip reason (with a count) instead of one per test location."""
     reasons: dict[str, int] = {}

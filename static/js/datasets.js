@@ -51,9 +51,20 @@
   });
 
   // The dataset-wide recheck finished: refresh the rows, unless the user is editing one.
+  var EDITING = "#rows form.row-edit, #rows form.conflict-panel";
+  var refreshing = false;
   document.addEventListener("datasets-rechecked", function () {
     var rows = document.getElementById("rows");
-    if (!rows || document.querySelector("#rows form.row-edit, #rows form.conflict-panel")) return;
+    if (!rows || document.querySelector(EDITING)) return;
+    refreshing = true;
     if (window.htmx) window.htmx.ajax("GET", rows.dataset.url, { target: "#rows", swap: "outerHTML" });
+  });
+  // An edit opened while that refresh was on its way wins: the refresh would wipe what the user
+  // is typing (a filter the user changes still swaps, since it is not this refresh).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!refreshing || !target || target.id !== "rows") return;
+    refreshing = false;
+    if (document.querySelector(EDITING)) event.detail.shouldSwap = false;
   });
 })();

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from app.config import PROJECT_ROOT
@@ -60,6 +61,8 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
     )
     tab = context.new_page()
     tab.set_default_timeout(15_000)
+    # Assertions wait as long as actions: under a parallel test run a page can take seconds.
+    expect.set_options(timeout=15_000)
     yield tab
     context.close()
 

@@ -137,9 +137,13 @@ def test_upload_map_watch_fix_keep_redact(
     expect(_row(page, 3).locator("mark, .finding-error")).not_to_have_count(0)
     screenshot(page, f"{shot}-04-report")
 
+    # The dataset-wide check runs after the import; the summary stops polling when it is done.
+    expect(page.locator("#summary[hx-trigger]")).to_have_count(0, timeout=60_000)
     _row(page, 3).locator("[data-action=edit]").click()
     editor = page.locator("form.row-edit")
-    editor.locator("textarea[name=texts]").nth(1).fill("Yes: choose gift wrap at checkout.")
+    answer = editor.locator("textarea[name=texts]").nth(1)
+    answer.fill("Yes: choose gift wrap at checkout.")
+    expect(answer).to_have_value("Yes: choose gift wrap at checkout.")
     screenshot(page, f"{shot}-05-edit")
     editor.locator("[data-action=save]").click()
     expect(page.locator(".toast").last).to_contain_text(text["saved"])
