@@ -138,7 +138,10 @@ def test_upload_map_watch_fix_keep_redact(
     screenshot(page, f"{shot}-04-report")
 
     # The dataset-wide check runs after the import; the summary stops polling when it is done.
+    # When it finishes the rows refresh once; an editor opened during that refresh could be
+    # swapped into the row the refresh replaces, so wait for the page to be quiet.
     expect(page.locator("#summary[hx-trigger]")).to_have_count(0, timeout=60_000)
+    page.wait_for_load_state("networkidle")
     _row(page, 3).locator("[data-action=edit]").click()
     editor = page.locator("form.row-edit")
     answer = editor.locator("textarea[name=texts]").nth(1)
