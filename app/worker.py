@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import setup_logging, worker_process_init, worker_shutting_down
 from kombu import pools as kombu_pools
 
+from app import shutdown
 from app.config import get_settings
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,12 @@ def _fresh_engine_per_child(**_kwargs: Any) -> None:
     from app import db
 
     db.configure(get_settings().sqlalchemy_url)
+
+
+@worker_shutting_down.connect
+def _ask_long_tasks_to_pause(**_kwargs: Any) -> None:
+    # Sent in the main process on a warm or cold shutdown; see app.shutdown.
+    shutdown.request()
 
 
 @setup_logging.connect

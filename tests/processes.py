@@ -64,6 +64,13 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM to the main process only, as the supervisor and ``docker stop`` send it (a
+        Celery worker then stops its own pool children); waits and returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
     def kill(self) -> None:
         """SIGKILL the whole process group: what a crashed machine looks like to TuneDesk."""
         if self.process and self.process.poll() is None:
@@ -71,11 +78,13 @@ class ManagedProcess:
             self.process.wait()
 
 
-def worker(env: dict[str, str], log_dir: Path, name: str = "worker") -> ManagedProcess:
-    # Solo pool: one process, so a SIGKILL test kills exactly the process doing the work.
-    return ManagedProcess(
-        name, ["run-worker", "--pool", "solo", "--loglevel", "INFO"], env, log_dir / f"{name}.log"
-    )
+def worker(
+    env: dict[str, str], log_dir: Path, name: str = "worker", pool: str = "solo"
+) -> ManagedProcess:
+    # Solo pool by default: one process, so a SIGKILL test kills exactly the process doing the
+    # work. Prefork (one child) is what production runs.
+    args = ["run-worker", "--pool", pool, "--concurrency", "1", "--loglevel", "INFO"]
+    return ManagedProcess(name, args, env, log_dir / f"{name}.log")
 
 
 def beat(env: dict[str, str], log_dir: Path) -> ManagedProcess:

@@ -18,7 +18,7 @@ from app.db import rows_affected, task_session, utcnow
 from app.evaluations.judge import Generate, JudgeRefused, judge_pairwise
 from app.evaluations.judge_rubric import judge_rubric
 from app.evaluations.models import EvalCandidate, EvalItem, EvalOutput, Evaluation, OutputStatus
-from app.evaluations.pool import Deferred, Lease, drive
+from app.evaluations.pool import Deferred, Drive, Lease, drive
 from app.genai import generation
 from app.genai.errors import TransientGeminiError
 
@@ -144,13 +144,13 @@ def judge_one(work: JudgeWork, generate: Generate) -> None:
         )
 
 
-def judge_all(lease: Lease, concurrency: int) -> bool:
-    """The judge phase; True when every judgeable item has a verdict (or there is no judge)."""
+def judge_all(lease: Lease, concurrency: int) -> Drive:
+    """The judge phase; DONE when every judgeable item has a verdict (or there is no judge)."""
     with task_session() as session:
         evaluation = session.get(Evaluation, lease.evaluation_id)
         model = evaluation.judge_model if evaluation else None
         if evaluation is None or not model:
-            return True
+            return Drive.DONE
         works = judgeable(session, lease.evaluation_id)
         judged = session.scalar(
             select(func.count())

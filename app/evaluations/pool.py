@@ -8,7 +8,9 @@ is the project's, not one question's), then that work is tried again with the re
 
 ``Lease`` is the run's claim (``Evaluation.claimed_until``), renewed as a heartbeat from the loop;
 when the renewal finds the run no longer ours (cancelled, or another worker took over after our
-claim expired) the loop stops sending new calls and lets the in-flight ones finish.
+claim expired) the loop stops sending new calls and lets the in-flight ones finish. It does the
+same when the worker is asked to stop (``app.shutdown``): the calls in flight finish and are
+saved, and the caller puts the run back in the queue, so nothing already sent is lost.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from sqlalchemy import ColumnElement, update
 
+from app import shutdown
 from app.db import rows_affected, task_session, utcnow
 from app.evaluations.models import EvalStatus, Evaluation
 from app.genai.errors import TransientGeminiError
@@ -38,6 +42,14 @@ MAX_DEFERRALS = 6
 MIN_DEFER_SECONDS = 2.0
 MAX_DEFER_SECONDS = 120.0
 TICK_SECONDS = 0.25
+
+
+class Drive(StrEnum):
+    """How ``drive`` ended."""
+
+    DONE = "done"  # every work was called
+    LOST = "lost"  # the run is no longer ours (cancelled, or taken over)
+    PAUSED = "paused"  # the worker is stopping; the rest waits for the next worker
 
 
 @dataclass(frozen=True)
@@ -100,19 +112,21 @@ def drive(
     *,
     lease: Lease,
     concurrency: int,
-) -> bool:
-    """Run ``call(work, deferrals)`` for every work; True when all were done, False when the
-    run stopped being ours (nothing new is sent; in-flight calls finish)."""
+) -> Drive:
+    """Run ``call(work, deferrals)`` for every work. When the run stops being ours or the worker
+    is stopping, nothing new is sent and the calls in flight finish before this returns."""
     ready: deque[tuple[W, int]] = deque((work, 0) for work in works)
     waiting: list[_Waiting[W]] = []
     in_flight: dict[Future[Deferred | None], tuple[W, int]] = {}
     # A quota error concerns the whole project: nothing new is sent before this moment.
     paused_until = 0.0
+    left_behind = False
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eval") as pool:
         while ready or waiting or in_flight:
-            if not lease.renew():
+            if (not lease.renew() or shutdown.requested()) and (ready or waiting):
                 ready.clear()
                 waiting.clear()
+                left_behind = True
             now = time.monotonic()
             for entry in [w for w in waiting if w.due <= now]:
                 waiting.remove(entry)
@@ -128,7 +142,9 @@ def drive(
                 work, deferrals = in_flight.pop(future)
                 due = _settle(future, work, deferrals, waiting, give_up)
                 paused_until = max(paused_until, due or 0.0)
-    return not lease.lost
+    if lease.lost:
+        return Drive.LOST
+    return Drive.PAUSED if left_behind else Drive.DONE
 
 
 def _settle(

@@ -32,7 +32,7 @@ from app.evaluations.models import (
     Evaluation,
     OutputStatus,
 )
-from app.evaluations.pool import LEASE, Deferred, Lease, defer, drive
+from app.evaluations.pool import LEASE, Deferred, Drive, Lease, defer, drive
 from app.evaluations.recording import OutputWork, record_failure
 from app.genai import generation
 from app.genai.errors import GeminiError, TransientGeminiError
@@ -202,7 +202,7 @@ def give_up(work: OutputWork, error: TransientGeminiError) -> None:
     record_failure(work, gemini_error(error))
 
 
-def generate_all(lease: Lease, concurrency: int) -> bool:
+def generate_all(lease: Lease, concurrency: int) -> Drive:
     with task_session() as session:
         works = pending_outputs(session, lease.evaluation_id)
     works = reuse_answers(works)
@@ -223,10 +223,13 @@ def run_evaluation(evaluation_id: int) -> str:
         return "not_claimed"
     concurrency = get_settings().eval_concurrency
     try:
-        if not generate_all(lease, concurrency):
-            return "stopped"
-        if not judging.judge_all(lease, concurrency):
-            return "stopped"
+        for phase in (generate_all, judging.judge_all):
+            ended = phase(lease, concurrency)
+            if ended == Drive.PAUSED:
+                release(lease)  # the worker is stopping: the next one continues from here
+                return "paused"
+            if ended == Drive.LOST:
+                return "stopped"
         return finish(lease)
     except Exception as error:
         if _is_time_limit(error):

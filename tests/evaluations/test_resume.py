@@ -1,8 +1,13 @@
-"""Resumability with a real worker killed mid-run (SIGKILL, as a crashed machine): after a new
-worker takes over (the sweeper re-sends the run once the dead worker's claim expired) the run
-completes, and no answer committed before the crash is asked again. The emulator's request log
-proves it: every output was generated once, except the calls that were in flight at the moment
-of the kill (their answers never reached the database)."""
+"""Resumability with real workers, proved by the emulator's request log.
+
+Stopped (SIGTERM, as ``make run``'s Ctrl-C, ``docker stop`` or a deploy): the run pauses within a
+call's latency, the calls in flight are saved, the run goes back to the queue, and the next
+worker finishes it: every output is generated exactly once, with both pools.
+
+Killed (SIGKILL, as a crashed machine): a new worker takes over once the dead worker's claim
+expired (the sweeper re-sends the run), and no answer committed before the crash is asked again.
+The only repeats are the calls that were in flight at the kill: their answers died with the
+process before they could be stored, and the Gemini API offers no way to fetch a reply twice."""
 
 from __future__ import annotations
 
@@ -77,6 +82,99 @@ def output_key(model: str, question: str) -> tuple[str, str]:
     return model.rsplit("/", 1)[-1], question
 
 
+def queued_run(
+    session: Session,
+    env: dict[str, str],
+    emulator: EmulatorServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    latency_ms: int,
+) -> Evaluation:
+    """A zero-shot + tuned evaluation of ITEMS questions, queued for the workers of ``env``."""
+    emulator.use(monkeypatch)
+    env.update(emulator_env(emulator.port), TUNEDESK_EVAL_CONCURRENCY=str(CONCURRENCY))
+    project, manager = manager_project(session)
+    version = faq_version(session, project=project, actor=manager, test_items=ITEMS)
+    job = succeeded_job(session, project=project, version=version)
+    emulator.reset()
+    emulator.settings(latency_ms=latency_ms)
+    evaluation = service.create_evaluation(
+        session, project=project, actor=manager, spec=spec(version, zero_shot(), tuned(job))
+    )
+    session.commit()
+    return evaluation
+
+
+def done_keys(evaluation_id: int) -> set[tuple[str, str]]:
+    return {
+        output_key(model, question)
+        for model, question, output in outputs(evaluation_id)
+        if output.status == OutputStatus.DONE
+    }
+
+
+def assert_all_done(evaluation_id: int, total: int) -> list[tuple[str, str, EvalOutput]]:
+    final = outputs(evaluation_id)
+    assert len(final) == total and all(o.status == OutputStatus.DONE for _m, _q, o in final)
+    assert not any(o.reused for _m, _q, o in final)
+    assert row(evaluation_id).outputs_done == total
+    return final
+
+
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
+def test_a_stopped_worker_pauses_the_run_and_the_next_asks_nothing_twice(
+    pool: str,
+    session: Session,
+    embedded_process_env: dict[str, str],
+    emulator: EmulatorServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    env = embedded_process_env
+    # 24 answers, two at a time, 600 ms each: about 7 seconds if nobody stops the worker.
+    evaluation = queued_run(session, env, emulator, monkeypatch, latency_ms=600)
+    total = 2 * ITEMS
+
+    first = worker(env, tmp_path, name="worker-1", pool=pool).start(ready_text="ready.")
+    try:
+        wait_for(
+            lambda: row(evaluation.id).outputs_done >= 4,
+            timeout=60,
+            interval=0.05,
+            message="the first answers",
+        )
+    finally:
+        stopped_at = time.monotonic()
+        assert first.terminate() == 0, first.output()[-3000:]
+    stop_seconds = time.monotonic() - stopped_at
+    # The worker did not wait for the run to end: it paused it and put it back in the queue.
+    paused = row(evaluation.id)
+    assert paused.status == EvalStatus.QUEUED and paused.claimed_until is None
+    saved = done_keys(evaluation.id)
+    assert 4 <= len(saved) < total - 2, len(saved)
+    assert stop_seconds < 6, stop_seconds
+    # Every call it sent was answered and saved: nothing is lost, nothing will be asked again.
+    asked_before = Counter(request_key(entry) for entry in emulator.requests("generate"))
+    assert set(asked_before) == saved and all(n == 1 for n in asked_before.values())
+
+    # The run's message was sent again when it paused: the next worker simply continues.
+    second = worker(env, tmp_path, name="worker-2", pool=pool).start(ready_text="ready.")
+    try:
+        wait_for(
+            lambda: row(evaluation.id).status == EvalStatus.SUCCEEDED,
+            timeout=60,
+            interval=0.2,
+            message="the run to complete on the second worker",
+        )
+    finally:
+        second.stop()
+    final = assert_all_done(evaluation.id, total)
+    log = emulator.requests("generate")
+    asked = Counter(request_key(entry) for entry in log)
+    assert len(log) == total
+    assert set(asked) == {output_key(m, q) for m, q, _o in final}
+    assert all(n == 1 for n in asked.values()), asked
+
+
 def test_a_killed_worker_is_taken_over_without_asking_twice(
     session: Session,
     embedded_process_env: dict[str, str],
@@ -85,17 +183,8 @@ def test_a_killed_worker_is_taken_over_without_asking_twice(
     tmp_path: Path,
 ) -> None:
     env = embedded_process_env
-    emulator.use(monkeypatch)
-    env.update(emulator_env(emulator.port), TUNEDESK_EVAL_CONCURRENCY=str(CONCURRENCY))
-    project, manager = manager_project(session)
-    version = faq_version(session, project=project, actor=manager, test_items=ITEMS)
-    job = succeeded_job(session, project=project, version=version)
-    emulator.reset()
-    emulator.settings(latency_ms=LATENCY_MS)  # 24 answers, two at a time: about 4 seconds
-    evaluation = service.create_evaluation(
-        session, project=project, actor=manager, spec=spec(version, zero_shot(), tuned(job))
-    )
-    session.commit()
+    # 24 answers, two at a time: about 4 seconds.
+    evaluation = queued_run(session, env, emulator, monkeypatch, latency_ms=LATENCY_MS)
     total = 2 * ITEMS
 
     first = worker(env, tmp_path, name="worker-1").start(ready_text="ready.")
@@ -109,11 +198,7 @@ def test_a_killed_worker_is_taken_over_without_asking_twice(
     finally:
         first.kill()
     killed_at = time.time()
-    done_before = {
-        output_key(model, question)
-        for model, question, output in outputs(evaluation.id)
-        if output.status == OutputStatus.DONE
-    }
+    done_before = done_keys(evaluation.id)
     assert total // 3 <= len(done_before) < total
     assert row(evaluation.id).status == EvalStatus.RUNNING  # its worker is gone
 
@@ -138,10 +223,7 @@ def test_a_killed_worker_is_taken_over_without_asking_twice(
     finally:
         second.stop()
 
-    final = outputs(evaluation.id)
-    assert len(final) == total and all(o.status == OutputStatus.DONE for _m, _q, o in final)
-    assert not any(o.reused for _m, _q, o in final)
-    assert row(evaluation.id).outputs_done == total
+    final = assert_all_done(evaluation.id, total)
     log = emulator.requests("generate")
     asked = Counter(request_key(entry) for entry in log)
     assert set(asked) == {output_key(m, q) for m, q, _o in final}

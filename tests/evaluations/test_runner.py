@@ -27,6 +27,7 @@ from app.evaluations.models import (
     Evaluation,
     OutputStatus,
 )
+from app.evaluations.pool import Drive
 from app.evaluations.schemas import CandidateSummary, RunSummary
 from app.genai import common
 from app.projects.models import Project
@@ -224,10 +225,10 @@ def test_judge_errors_and_refusals_become_failed_verdicts(
         items[2].turns = [{"role": "user", "text": items[2].turns[-1]["text"] + " [judge-refuses]"}]
         own.commit()
     lease = runner.claim(evaluation_id)
-    assert lease is not None and runner.generate_all(lease, 1)
+    assert lease is not None and runner.generate_all(lease, 1) == Drive.DONE
     # Item 0: both pairwise orders fail (a permanent error), its rubrics succeed.
     gemini.fault("generate", status=400, count=2, message="judge model unavailable")
-    assert judging.judge_all(lease, 1)
+    assert judging.judge_all(lease, 1) == Drive.DONE
     assert runner.finish(lease) == "succeeded"
 
     with new_session() as own:
