@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -39,7 +41,7 @@ from tests.evaluations.run_factories import (
     tuned,
     zero_shot,
 )
-from tests.processes import worker
+from tests.processes import ManagedProcess, worker
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
@@ -112,12 +114,34 @@ def done_keys(evaluation_id: int) -> set[tuple[str, str]]:
     }
 
 
-def assert_all_done(evaluation_id: int, total: int) -> list[tuple[str, str, EvalOutput]]:
+def completed_by(
+    next_worker: ManagedProcess,
+    evaluation_id: int,
+    total: int,
+    emulator: EmulatorServer,  # noqa: F811
+    resend: Callable[[], None] = lambda: None,
+) -> tuple[Counter[tuple[str, str]], list[dict[str, Any]]]:
+    """Start ``next_worker``, let it complete the run (after ``resend``), check every output is
+    answered; returns how often the emulator was asked for each output, and its request log."""
+    next_worker.start(ready_text="ready.")
+    try:
+        resend()
+        wait_for(
+            lambda: row(evaluation_id).status == EvalStatus.SUCCEEDED,
+            timeout=60,
+            interval=0.2,
+            message="the run to complete on the next worker",
+        )
+    finally:
+        next_worker.stop()
     final = outputs(evaluation_id)
     assert len(final) == total and all(o.status == OutputStatus.DONE for _m, _q, o in final)
     assert not any(o.reused for _m, _q, o in final)
     assert row(evaluation_id).outputs_done == total
-    return final
+    log = emulator.requests("generate")
+    asked = Counter(request_key(entry) for entry in log)
+    assert set(asked) == {output_key(m, q) for m, q, _o in final}
+    return asked, log
 
 
 @pytest.mark.parametrize("pool", ["solo", "prefork"])
@@ -157,21 +181,9 @@ def test_a_stopped_worker_pauses_the_run_and_the_next_asks_nothing_twice(
     assert set(asked_before) == saved and all(n == 1 for n in asked_before.values())
 
     # The run's message was sent again when it paused: the next worker simply continues.
-    second = worker(env, tmp_path, name="worker-2", pool=pool).start(ready_text="ready.")
-    try:
-        wait_for(
-            lambda: row(evaluation.id).status == EvalStatus.SUCCEEDED,
-            timeout=60,
-            interval=0.2,
-            message="the run to complete on the second worker",
-        )
-    finally:
-        second.stop()
-    final = assert_all_done(evaluation.id, total)
-    log = emulator.requests("generate")
-    asked = Counter(request_key(entry) for entry in log)
+    second = worker(env, tmp_path, name="worker-2", pool=pool)
+    asked, log = completed_by(second, evaluation.id, total, emulator)
     assert len(log) == total
-    assert set(asked) == {output_key(m, q) for m, q, _o in final}
     assert all(n == 1 for n in asked.values()), asked
 
 
@@ -202,8 +214,7 @@ def test_a_killed_worker_is_taken_over_without_asking_twice(
     assert total // 3 <= len(done_before) < total
     assert row(evaluation.id).status == EvalStatus.RUNNING  # its worker is gone
 
-    second = worker(env, tmp_path, name="worker-2").start(ready_text="ready.")
-    try:
+    def resend_once_the_claim_expired() -> None:
         # The dead worker's claim expires (no heartbeat); the sweeper (run by beat every 30 s)
         # then re-sends the run.
         wait_for(
@@ -214,19 +225,11 @@ def test_a_killed_worker_is_taken_over_without_asking_twice(
         )
         with task_session() as own:
             assert runner.sweep(own) == [evaluation.id]
-        wait_for(
-            lambda: row(evaluation.id).status == EvalStatus.SUCCEEDED,
-            timeout=60,
-            interval=0.2,
-            message="the run to complete on the second worker",
-        )
-    finally:
-        second.stop()
 
-    final = assert_all_done(evaluation.id, total)
-    log = emulator.requests("generate")
-    asked = Counter(request_key(entry) for entry in log)
-    assert set(asked) == {output_key(m, q) for m, q, _o in final}
+    second = worker(env, tmp_path, name="worker-2")
+    asked, log = completed_by(
+        second, evaluation.id, total, emulator, resend=resend_once_the_claim_expired
+    )
     # Nothing answered before the crash was asked again.
     assert all(asked[key] == 1 for key in done_before), asked
     # The only repeats: calls in flight when the worker died (sent before the kill, unanswered).
