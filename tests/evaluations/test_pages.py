@@ -181,6 +181,30 @@ def test_running_evaluation_polls_and_stops_at_a_terminal_state(
     assert "The model is not reachable." in live.select_one("#eval-error").get_text()
 
 
+def test_a_queued_run_says_whether_it_waits_to_start_or_to_continue(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]], htmx: bool
+) -> None:
+    project, users = team
+    run = running_evaluation(session, project=project, actor=users[Role.MANAGER])
+    login(client, users[Role.VIEWER])
+    url = f"/projects/{project.id}/evaluations/{run.id}"
+    stored = session.get(Evaluation, run.id)
+    assert stored is not None
+    stored.status = EvalStatus.QUEUED  # never claimed yet
+    session.commit()
+    page = soup(get_page(client, url, htmx))
+    assert "Waiting for a worker to start it." in page.select_one("#eval-waiting").get_text()
+    assert page.select_one("#eval-continues") is None
+    stored.attempts = 1  # a worker had it, then stopped: the run was put back in the queue
+    session.commit()
+    page = soup(get_page(client, url, htmx))
+    continues = page.select_one("#eval-continues").get_text()
+    assert "Every answer so far is kept" in continues and page.select_one("#eval-waiting") is None
+    assert page.select_one("#eval-progress progress")["value"] == "3"  # the 3 answers are kept
+    page = soup(client.get(url, headers={"Accept-Language": "ja"}))
+    assert "中断したところから再開します" in page.select_one("#eval-continues").get_text()
+
+
 def test_roles_see_vote_and_fix_actions_by_permission(
     client: TestClient, team: tuple[Project, dict[Role, User]], built: Built
 ) -> None:
