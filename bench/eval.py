@@ -2,16 +2,17 @@
 
 ``python bench/eval.py [--items 500] [--latency-ms 200] [--concurrency 8] [--database-url URL]``
 
-Sets up, in a temporary directory: a migrated database (SQLite unless --database-url), the
-offline emulator as its own process, a dataset version with 100 training and ``--items`` test
-examples, and a tuning job that really succeeded on the emulator. Then, with the emulator adding
-``--latency-ms`` to every request, it runs one evaluation (zero-shot, few-shot k=3 and the tuned
-model; no judge) with the runner that the ``evaluations.run`` task calls, and prints: items,
-candidates, latency, concurrency, wall time, the ideal time (items × candidates × latency ÷
-concurrency) and their ratio, which must stay within 1.2; and the emulator's generate requests
-(exactly one per answer). ``--control`` also times the same number of bare SDK calls, which
-shows how much of the ratio the machine and the SDK take before the runner does anything (on a
-busy machine the SDK's own per-call CPU under the interpreter lock dominates).
+Sets up, in a temporary directory: a fresh migrated database (SQLite, or a scratch database on
+the PostgreSQL server of --database-url, dropped at the end), the offline emulator as its own
+process, a dataset version with 100 training and ``--items`` test examples, and a tuning job
+that really succeeded on the emulator. Then, with the emulator adding ``--latency-ms`` to every
+request, it runs one evaluation (zero-shot, few-shot k=3 and the tuned model; no judge) with the
+runner that the ``evaluations.run`` task calls, and prints: items, candidates, latency,
+concurrency, wall time, the ideal time (items × candidates × latency ÷ concurrency) and their
+ratio, which must stay within 1.2; and the emulator's generate requests (exactly one per
+answer). ``--control`` also times the same number of bare SDK calls, which shows how much of the
+ratio the machine and the SDK take before the runner does anything (on a busy machine the SDK's
+own per-call CPU under the interpreter lock dominates).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from scratch_database import scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-eval-"))
 TRAIN_EXAMPLES = 100
@@ -188,7 +191,7 @@ def create_evaluation(project: Any, user: Any, version: Any, job: Any) -> int:
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    database = options.database_url or f"sqlite:///{WORK}/bench.sqlite3"
+    database = options.database_url
     configure_environment(database, port, options.concurrency)
     emulator = subprocess.Popen(
         [
@@ -299,11 +302,18 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=500)
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server: the bench creates its own database there and drops it after"
+        " (default: SQLite in a temporary folder)",
+    )
     parser.add_argument(
         "--control", action="store_true", help="also time bare SDK calls (the machine's floor)"
     )
-    report = run(parser.parse_args())
+    options = parser.parse_args()
+    with scratch_database(options.database_url or None, WORK) as options.database_url:
+        report = run(options)
     print(json.dumps(report, indent=2))
     if report["outcome"] != "succeeded" or report["outputs_done"] != report["outputs_total"]:
         raise SystemExit("the evaluation did not complete")

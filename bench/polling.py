@@ -2,9 +2,10 @@
 
 ``python bench/polling.py [--jobs 1000] [--latency-ms 0] [--database-url URL] [--concurrency 2]``
 
-Sets up, in a temporary directory: a migrated database (SQLite unless --database-url), the
-embedded broker, the offline emulator as its own process (jobs mid-training, so every poll also
-reads the training curves), ``--jobs`` remote jobs and their rows (RUNNING). Then it measures:
+Sets up, in a temporary directory: a fresh migrated database (SQLite, or a scratch database on
+the PostgreSQL server of --database-url, dropped at the end), the embedded broker, the offline
+emulator as its own process (jobs mid-training, so every poll also reads the training curves),
+``--jobs`` remote jobs and their rows (RUNNING). Then it measures:
 1. one dispatch (what beat runs every 5 s): jobs claimed, poll tasks queued, time taken;
 2. a second dispatch right after, and one every 5 s while the worker is busy (what beat does
    next, with a per-job interval longer than the run so that only a job whose poll is still
@@ -27,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from scratch_database import scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-polling-"))
 QUEUE = f"bench-polling-{uuid.uuid4().hex[:8]}"
@@ -185,7 +188,7 @@ def polled_count(since: Any) -> int:
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    database = options.database_url or f"sqlite:///{WORK}/bench.sqlite3"
+    database = options.database_url
     env = configure_environment(database, port)
     emulator = start(
         ["emulator", "--port", str(port), "--time-scale", "10", "--state-dir", str(WORK / "emu")],
@@ -270,11 +273,18 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every emulator request")
-    parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server: the bench creates its own database there and drops it after"
+        " (default: SQLite in a temporary folder)",
+    )
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     parser.add_argument("--tick", type=float, default=5.0, help="seconds between dispatches (beat)")
     parser.add_argument("--timeout", type=float, default=900)
-    report = run(parser.parse_args())
+    options = parser.parse_args()
+    with scratch_database(options.database_url or None, WORK) as options.database_url:
+        report = run(options)
     print(json.dumps(report, indent=2))
     if report["second_dispatch_claimed"] or report["reclaimed_while_queued"]:
         raise SystemExit("duplicate poll claims")

@@ -43,8 +43,8 @@ for _name in ("DATABASE_URL", "TUNEDESK_DATABASE_URL"):
     os.environ.pop(_name, None)
 
 from fastapi.testclient import TestClient  # noqa: E402
+from scratch_database import scratch_database  # noqa: E402
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import db as app_db  # noqa: E402
 from app.auth.models import User  # noqa: E402
@@ -389,24 +389,11 @@ def text_ids(url: str, project_id: int, count: int) -> list[int]:
     return list(rows)
 
 
-def _databases(count: int) -> list[tuple[str, str, Callable[[], None]]]:
-    sqlite_url = f"sqlite:///{_VAR}/bench.sqlite3"
-    found = [("SQLite", sqlite_url, lambda: None)]
+def _servers() -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = [("SQLite", None)]
     server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if server:
-        name = f"tunedesk_bench_{os.getpid()}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-        def drop() -> None:
-            app_db.configure(None)
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-        found.append(("PostgreSQL", url, drop))
+        found.append(("PostgreSQL", server))
     else:
         print("PostgreSQL skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL", file=sys.stderr)
     return found
@@ -418,8 +405,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=25)
     args = parser.parse_args()
     missed = False
-    for label, url, cleanup in _databases(args.examples):
-        try:
+    for label, server in _servers():
+        with scratch_database(server, Path(_VAR)) as url:
             upgrade_head(url)
             ids = fill(url, args.examples)
             print(
@@ -432,8 +419,6 @@ def main() -> int:
                 ok = median < TARGET_MS
                 missed |= not ok
                 print(f"{name:<38} {median:>10.1f} {p95:>8.1f}  {'ok' if ok else 'MISSES target'}")
-        finally:
-            cleanup()
     print(f"\nTarget: median under {TARGET_MS:.0f} ms per page.")
     return 1 if missed else 0
 
