@@ -55,7 +55,7 @@ i18n: $(DEV_STAMP)
 	$(PY) -m app.i18n_catalogs
 
 bench: $(DEV_STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

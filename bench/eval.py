@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from scratch_database import scratch_database
+from _scratch_database import scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-eval-"))
 TRAIN_EXAMPLES = 100

@@ -29,7 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from scratch_database import scratch_database
+from _scratch_database import scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-polling-"))
 QUEUE = f"bench-polling-{uuid.uuid4().hex[:8]}"

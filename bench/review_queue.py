@@ -42,8 +42,8 @@ os.environ.update(
 for _name in ("DATABASE_URL", "TUNEDESK_DATABASE_URL"):
     os.environ.pop(_name, None)
 
+from _scratch_database import scratch_database  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from scratch_database import scratch_database  # noqa: E402
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from app import db as app_db  # noqa: E402
