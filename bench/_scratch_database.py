@@ -4,6 +4,7 @@ created on that server next to the one the URL names and dropped afterwards."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    """``--database-url``, the server that ``scratch_database`` creates its database on."""
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server: the bench creates its own database there and drops it after"
+        " (default: SQLite in a temporary folder)",
+    )
 
 
 @contextmanager

@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from _scratch_database import scratch_database
+from _scratch_database import add_database_option, scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-eval-"))
 TRAIN_EXAMPLES = 100
@@ -302,12 +302,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=500)
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument(
-        "--database-url",
-        default="",
-        help="a PostgreSQL server: the bench creates its own database there and drops it after"
-        " (default: SQLite in a temporary folder)",
-    )
+    add_database_option(parser)
     parser.add_argument(
         "--control", action="store_true", help="also time bare SDK calls (the machine's floor)"
     )

@@ -29,7 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from _scratch_database import scratch_database
+from _scratch_database import add_database_option, scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-polling-"))
 QUEUE = f"bench-polling-{uuid.uuid4().hex[:8]}"
@@ -273,12 +273,7 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every emulator request")
-    parser.add_argument(
-        "--database-url",
-        default="",
-        help="a PostgreSQL server: the bench creates its own database there and drops it after"
-        " (default: SQLite in a temporary folder)",
-    )
+    add_database_option(parser)
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     parser.add_argument("--tick", type=float, default=5.0, help="seconds between dispatches (beat)")
     parser.add_argument("--timeout", type=float, default=900)
