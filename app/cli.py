@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import get_settings
-from app.datasets.checker_cli import register as register_check
+from app.datasets.quality.command import register as register_check
 
 if TYPE_CHECKING:
     from app.supervisor import Child

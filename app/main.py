@@ -19,14 +19,14 @@ from app.auth.sessions import LocaleMiddleware, SessionMiddleware
 from app.config import PROJECT_ROOT, get_settings
 from app.dashboard import router as dashboard_router
 from app.dashboard.service import mark_dashboard_access
-from app.datasets import api as datasets_api
-from app.datasets import router as datasets_router
-from app.datasets import rows_router as datasets_rows_router
-from app.datasets import upload_router as datasets_upload_router
 from app.datasets.versions import api as versions_api
 from app.datasets.versions import router as versions_router
-from app.evaluations import api as evaluations_api
-from app.evaluations import router as evaluations_router
+from app.datasets.web import api as datasets_api
+from app.datasets.web import datasets_router
+from app.datasets.web import rows_router as datasets_rows_router
+from app.datasets.web import uploads_router as datasets_upload_router
+from app.evaluations.web import api as evaluations_api
+from app.evaluations.web import router as evaluations_router
 from app.genai import router as genai_router
 from app.logs import configure_logging, request_id_var
 from app.notifications import router as notifications_router

@@ -94,7 +94,7 @@ def sentence(n: int, kind: str) -> str:
 def create_version(items: int) -> tuple[Any, Any, Any]:
     """A project, a manager and a version with training and test examples."""
     from app.auth.models import User
-    from app.datasets import examples
+    from app.datasets.editing import examples
     from app.datasets.models import Dataset, Example, ExampleStatus
     from app.datasets.versions.service import VersionRequest, create_version
     from app.db import new_session
@@ -232,8 +232,8 @@ def measure(
     from sqlalchemy import func, select
 
     from app.db import new_session
-    from app.evaluations import runner
     from app.evaluations.models import EvalCandidate, EvalOutput, Evaluation
+    from app.evaluations.running import runner
 
     started = time.perf_counter()
     outcome = runner.run_evaluation(evaluation_id)

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from app.evaluations.aggregate import aggregate
-from app.evaluations.diff import diff_segments
-from app.evaluations.metrics import ItemScores, score_item
+from app.evaluations.scoring.aggregate import aggregate
+from app.evaluations.scoring.diff import diff_segments
+from app.evaluations.scoring.metrics import ItemScores, score_item
 
 T = TypeVar("T")
 

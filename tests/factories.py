@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.auth.passwords import hash_password
-from app.datasets import examples
+from app.datasets.editing import examples
 from app.datasets.models import Dataset, Example, ExampleStatus
 from app.projects.models import Project, ProjectMember
 from app.projects.permissions import Role

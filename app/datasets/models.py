@@ -215,8 +215,8 @@ class DatasetFinding(CreatedAtMixin, Base):
     """One finding, indexed for the report's filters and counts.
 
     For an example it mirrors one entry of ``Example.issues`` (kept in step by
-    :mod:`app.datasets.finding_index`); without an example it is about a row that could not be
-    read (``row`` > 0, e.g. invalid JSON) or about a whole file (``row`` 0).
+    :mod:`app.datasets.checking.finding_index`); without an example it is about a row that could not
+    be read (``row`` > 0, e.g. invalid JSON) or about a whole file (``row`` 0).
     """
 
     __tablename__ = "dataset_finding"

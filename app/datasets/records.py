@@ -2,7 +2,7 @@
 
 A reader turns a file into :class:`ExampleDraft` values and :class:`Finding` values; the checker
 adds findings about the whole dataset. Findings carry a code and parameters, never prose: the
-catalogue in :mod:`app.datasets.findings` renders them in the reader's language when shown.
+catalogue in :mod:`app.datasets.quality.findings` renders them in the reader's language when shown.
 
 Row numbers are what the user sees in their own tool: the spreadsheet row (header = row 1) for
 CSV/TSV/XLSX, the line number for JSONL. Row 0 means "the whole file" (encoding, format, a missing

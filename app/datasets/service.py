@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.auth import audit
 from app.auth.models import User
-from app.datasets import changes, checks
+from app.datasets.checking import check_status
+from app.datasets.editing import change_log
 from app.datasets.models import Dataset, Example, ExampleStatus, Upload, UploadStatus
 from app.errors import NotFound, ValidationFailed
 from app.i18n import _, format_number
@@ -181,8 +182,8 @@ def update_settings(
     if before == after:
         return dataset
     if before["threshold"] != value:
-        checks.request(session, dataset_id=dataset.id)
-    changes.record(
+        check_status.request(session, dataset_id=dataset.id)
+    change_log.record(
         session, dataset=dataset, actor=actor, action="settings", before=before, after=after
     )
     audit.record(

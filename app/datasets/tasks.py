@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import app.all_models  # noqa: F401  (foreign keys to users and projects: map every table)
-from app.datasets import dataset_check, ingest, sweeper
+from app.datasets.checking import recheck
+from app.datasets.intake import ingest, sweeper
 from app.worker import celery_app
 
 
@@ -14,7 +15,7 @@ def ingest_upload(upload_id: int) -> str:
 
 @celery_app.task(name="datasets.recheck_dataset", soft_time_limit=1800, time_limit=1900)
 def recheck_dataset(dataset_id: int) -> str:
-    return dataset_check.recheck_dataset(dataset_id)
+    return recheck.recheck_dataset(dataset_id)
 
 
 @celery_app.task(name="datasets.sweep_intake", soft_time_limit=120)

@@ -1,5 +1,5 @@
 """The simulated AI judge: the emulator's base model recognises TuneDesk's judge prompts
-(``app.evaluations.judge_prompts``: ``<<<QUESTION>>>``, ``<<<ANSWER A>>>``… blocks and a JSON
+(``app.evaluations.judge.prompts``: ``<<<QUESTION>>>``, ``<<<ANSWER A>>>``… blocks and a JSON
 reply) and answers them as a judge would, deterministically, instead of generically.
 
 * Pairwise: the answer more similar to the reference wins; when the two similarities are within

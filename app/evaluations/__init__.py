@@ -1,13 +1,21 @@
 """Evaluations: compare the original model with the tuned one on held-out test questions.
 
-Pure modules (no database, no web), the building blocks of evaluation runs:
+The rooms (``tests/test_layers.py`` keeps ``scoring`` and the judge's protocol pure):
 
-* ``normalize`` – comparison keys and tokenizers that treat Japanese as characters;
-* ``metrics`` – ``score_item(reference, output)``: exact match, chrF, BLEU, ROUGE-L, length ratio
-  and the JSON check (``jsoncheck``) for one answer;
-* ``aggregate`` – ``aggregate(items)``: set-level figures with bootstrap 95 % intervals;
-* ``judge`` / ``judge_rubric`` – the AI judge protocol (both answer orders, robust reply parsing),
-  given a ``generate(prompt) -> str`` callable;
-* ``stats`` – win rates with Wilson intervals, judge–human agreement, ``verdict_sentence``;
-* ``diff`` – answer vs reference as (op, text) segments for highlighting.
+* ``scoring/`` — measures of an answer against its reference (``metrics``: chrF, BLEU, ROUGE-L,
+  exact match, length, ``json_format``), set-level figures with intervals (``aggregate``), win
+  rates and the verdict sentence (``stats``), the answer/reference ``diff``.
+* ``judge/`` — the AI judge: ``protocol`` (both answer orders, robust reply parsing, given a
+  ``generate(prompt) -> str``), its ``prompts``, ``replies`` and ``rubric``, and ``phase`` (the
+  judge step of a run).
+* ``planning/`` — what a run will ask before it runs: the test items and candidates (``plan``),
+  how a candidate is asked (``prompts``), calls, tokens and money (``estimate``), test questions
+  the tuned model saw in training (``leakage``).
+* ``running/`` — the worker side: ``runner`` (claim, answer, judge, summarise), bounded
+  concurrency (``pool``), answers committed as they come (``recording``), stored ``summaries``.
+* ``web/`` — HTTP only: pages, the compare screen's items (``results``), the form and its
+  ``choices``, ``exports`` and the JSON API.
+* Beside them: ``service`` (create, cancel, resume), ``votes`` (blind human votes), ``golden``
+  (the golden set and the scorecard over time), ``fixes`` ("Fix this answer"), ``failures``,
+  ``scores`` and ``texts`` (codes to words).
 """

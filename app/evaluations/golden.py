@@ -23,10 +23,10 @@ from app.auth.models import User
 from app.datasets.models import Dataset
 from app.datasets.versions.models import DatasetVersion
 from app.errors import ValidationFailed
-from app.evaluations import stats
-from app.evaluations.aggregate import Estimate
 from app.evaluations.models import EvalCandidate, EvalStatus, Evaluation, GoldenSet
 from app.evaluations.schemas import CandidateSummary, RunSummary
+from app.evaluations.scoring import stats
+from app.evaluations.scoring.aggregate import Estimate
 from app.i18n import N_, _
 from app.projects.models import Project
 from app.tuning.models import TuningJob

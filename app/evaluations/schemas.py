@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.evaluations.aggregate import AggregateScores
 from app.evaluations.models import CandidateKind
-from app.evaluations.stats import WinTieLoss
+from app.evaluations.scoring.aggregate import AggregateScores
+from app.evaluations.scoring.stats import WinTieLoss
 
 MAX_FEW_SHOT = 20
 

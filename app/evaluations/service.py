@@ -1,7 +1,8 @@
 """Evaluation runs from a person's point of view: what can be compared, what a run will cost,
 create one, cancel it, resume it. Takes the session first; never commits (the request does).
 
-The run itself is ``app.evaluations.runner``, sent after commit as the task ``evaluations.run``.
+The run itself is ``app.evaluations.running.runner``, sent after commit as the task
+``evaluations.run``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ from app.auth import audit
 from app.auth.models import User
 from app.db import enqueue_after_commit, utcnow
 from app.errors import Conflict
-from app.evaluations import estimate as cost
-from app.evaluations import prompts
-from app.evaluations.choices import CandidateChoices, candidate_choices
-from app.evaluations.estimate import EvalEstimate, LeakRow
 from app.evaluations.models import (
     EvalAnswer,
     EvalCandidate,
@@ -26,8 +23,12 @@ from app.evaluations.models import (
     Evaluation,
     OutputStatus,
 )
-from app.evaluations.plan import EvaluationError, Plan, build
+from app.evaluations.planning import estimate as cost
+from app.evaluations.planning import prompts
+from app.evaluations.planning.estimate import EvalEstimate, LeakRow
+from app.evaluations.planning.plan import EvaluationError, Plan, build
 from app.evaluations.schemas import EvaluationSpec
+from app.evaluations.web.choices import CandidateChoices, candidate_choices
 from app.i18n import N_, _
 from app.projects.models import Project
 

@@ -9,7 +9,7 @@ the soft limit hits, the runner puts the run back in the queue and the next mess
 from __future__ import annotations
 
 from app.db import task_session
-from app.evaluations import runner
+from app.evaluations.running import runner
 from app.worker import celery_app
 
 SOFT_TIME_LIMIT = 4 * 3600

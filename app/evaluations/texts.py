@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.evaluations.models import CandidateKind, EvalStatus
-from app.evaluations.stats import VOTE_LABELS, HumanVote
+from app.evaluations.scoring.stats import VOTE_LABELS, HumanVote
 from app.i18n import N_, _, format_number, format_percent
 
 STATUS_LABELS = {

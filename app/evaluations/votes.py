@@ -30,8 +30,8 @@ from app.evaluations.models import (
     HumanVote,
     OutputStatus,
 )
-from app.evaluations.results import Pair, candidates_of, get_evaluation, pair_of, prompt_text
-from app.evaluations.stats import HumanVote as Choice
+from app.evaluations.scoring.stats import HumanVote as Choice
+from app.evaluations.web.results import Pair, candidates_of, get_evaluation, pair_of, prompt_text
 from app.i18n import N_, _
 
 audit.register_actions({"evaluation.vote": N_("Voted blind on an evaluation question")})

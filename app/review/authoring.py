@@ -1,6 +1,7 @@
 """Examples written by people: manual entry, an author fixing and resubmitting a returned example,
 a reviewer's correction. Every content change goes through the shared example editor
-(``app.datasets.examples``), which records the revision and recomputes hashes and findings."""
+(``app.datasets.editing.examples``), which records the revision and recomputes hashes and
+findings."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.auth import audit
 from app.auth.models import User
-from app.datasets import checks
-from app.datasets import examples as example_editor
+from app.datasets.checking import check_status
+from app.datasets.editing import examples as example_editor
 from app.datasets.models import Dataset, Example, ExampleStatus, Origin
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -113,7 +114,7 @@ def add_example(
     session.add(example)
     session.flush()
     # Duplicates and conflicts span the dataset: the dataset-wide check runs after this commit.
-    checks.request(session, dataset_id=dataset.id)
+    check_status.request(session, dataset_id=dataset.id)
     audit.record(
         session,
         actor=actor,

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.datasets import findings
 from app.datasets.models import Example
+from app.datasets.quality import findings
 from app.datasets.records import Finding
 from app.i18n import N_, gettext
 

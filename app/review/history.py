@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.datasets.models import Example, ExampleRevision
-from app.evaluations.diff import Segment, diff_segments
+from app.evaluations.scoring.diff import Segment, diff_segments
 from app.i18n import N_
 from app.review.models import ReviewDecision
 

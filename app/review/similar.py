@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.datasets.models import Example, ExampleStatus
-from app.datasets.normalize import comparison_key
+from app.datasets.quality.normalize import comparison_key
 
 WINDOW = 250
 MIN_SIMILARITY = 0.2

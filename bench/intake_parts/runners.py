@@ -19,10 +19,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from app.datasets import dedup
-from app.datasets.checker import check_examples
-from app.datasets.normalize import example_keys
-from app.datasets.parsing import read_file
+from app.datasets.quality import dedup
+from app.datasets.quality.checks import check_examples
+from app.datasets.quality.normalize import example_keys
+from app.datasets.reading.files import read_file
 from app.datasets.records import ExampleDraft, Finding
 
 PII = {

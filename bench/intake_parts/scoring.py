@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from itertools import combinations
 from typing import Any
 
-from app.datasets.minhash import jaccard, text_shingles
-from app.datasets.normalize import comparison_key
+from app.datasets.quality.minhash import jaccard, text_shingles
+from app.datasets.quality.normalize import comparison_key
 
 ROW_OFFSET = 2  # spreadsheet row of corpus index 0 (the header is row 1)
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.datasets import ingest, uploads
+from app.datasets.intake import ingest, uploads
 from app.datasets.models import Dataset, Upload
 
 _VOCABULARY = """

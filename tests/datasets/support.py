@@ -11,9 +11,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from app.datasets.checker import CheckOptions, CheckReport, check_examples
-from app.datasets.mapping import ColumnMapping
-from app.datasets.parsing import FileReading, read_file
+from app.datasets.quality.checks import CheckOptions, CheckReport, check_examples
+from app.datasets.reading.column_mapping import ColumnMapping
+from app.datasets.reading.files import FileReading, read_file
 from app.datasets.records import ExampleDraft, Finding
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.datasets.checker import CheckOptions, check_examples
-from app.datasets.parsing import read_file
+from app.datasets.quality.checks import CheckOptions, check_examples
+from app.datasets.reading.files import read_file
 from app.datasets.records import ExampleDraft, Finding, RowRef, Turn
 from tests.datasets.support import collect, excel_csv, jsonl, write
 

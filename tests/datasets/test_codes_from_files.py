@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.datasets.checker import CheckOptions
+from app.datasets.quality.checks import CheckOptions
 from tests.datasets.support import check_file, excel_csv, jsonl, only, workbook, write
 
 HEADER = ["質問", "回答"]

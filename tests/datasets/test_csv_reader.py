@@ -7,9 +7,9 @@ import codecs
 import io
 from pathlib import Path
 
-from app.datasets.csv_reader import sniff_delimiter
-from app.datasets.mapping import ColumnMapping
-from app.datasets.parsing import inspect_file, read_file
+from app.datasets.reading.column_mapping import ColumnMapping
+from app.datasets.reading.csv_reader import sniff_delimiter
+from app.datasets.reading.files import inspect_file, read_file
 from tests.datasets.support import check_file, collect, excel_csv, jsonl, only, workbook, write
 
 EXCEL_ROWS = [
@@ -193,7 +193,7 @@ def test_unknown_encoding_tells_the_user_to_save_as_csv_utf8(tmp_path: Path) -> 
     assert examples == []
     [finding] = report.findings
     assert (finding.code, finding.row, reading.format) == ("unknown_encoding", 0, None)
-    from app.datasets import findings as catalogue
+    from app.datasets.quality import findings as catalogue
 
     assert "CSV UTF-8" in catalogue.hint(finding)
 

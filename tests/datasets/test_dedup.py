@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from app.datasets import minhash
-from app.datasets.dedup import (
+from app.datasets.quality import minhash
+from app.datasets.quality.dedup import (
     DedupItem,
     answer_similarity,
     find_conflicts,

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from app.datasets.encoding import detect_encoding, normalize_name
+from app.datasets.reading.encoding import detect_encoding, normalize_name
 
 JAPANESE = "質問,回答\r\n①の手続きは？,㈱髙橋商事の担当～山﨑がご案内します。\r\n"
 

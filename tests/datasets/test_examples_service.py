@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from app.datasets import examples
+from app.datasets.editing import examples
 from app.errors import ValidationFailed
 from tests.factories import create_dataset, create_example, create_project, create_user
 

@@ -13,9 +13,9 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from app.datasets.checker import check_examples
-from app.datasets.jsonl_schemas import convert
-from app.datasets.parsing import inspect_file, read_file
+from app.datasets.quality.checks import check_examples
+from app.datasets.reading.files import inspect_file, read_file
+from app.datasets.reading.jsonl_schemas import convert
 from app.datasets.records import ExampleDraft, Finding
 from tests.datasets.support import excel_csv, jsonl, workbook
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.datasets import findings
+from app.datasets.quality import findings
 from app.datasets.records import Finding, RowRef
 from app.i18n import gettext, use_locale
 from app.i18n_catalogs import load_po, missing_translations, po_path

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import create_api_token
 from app.config import PROJECT_ROOT
-from app.datasets import ingest
-from app.datasets.samples import SAMPLES_DIR
+from app.datasets.intake import ingest
+from app.datasets.intake.samples import SAMPLES_DIR
 from tests.datasets.conftest import Team
 
 FAQ = Path(SAMPLES_DIR / "support_faq_ja.csv")

@@ -11,16 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import AuditEvent
-from app.datasets import (
-    bulk,
-    checks,
-    conflicts,
-    dataset_check,
-    examples,
-    fixes,
-    redaction,
-    report,
-)
+from app.datasets.checking import check_status, recheck
+from app.datasets.editing import bulk, conflicts, examples, fixes, redaction
+from app.datasets.intake.samples import SAMPLES_DIR
 from app.datasets.models import (
     CheckStatus,
     Dataset,
@@ -30,7 +23,7 @@ from app.datasets.models import (
     ExampleRevision,
     ExampleStatus,
 )
-from app.datasets.samples import SAMPLES_DIR
+from app.datasets.report.summary import summarize
 from app.errors import Conflict
 from tests.datasets.conftest import Team
 from tests.datasets.factories import csv_bytes, distinct_rows, import_file
@@ -63,7 +56,7 @@ def test_an_inline_edit_fixes_the_row_and_is_recorded(
 ) -> None:
     empty = row(session, faq, 179)
     assert empty.status == ExampleStatus.DRAFT and codes(empty) == ["empty_output"]
-    assert report.summary(session, faq).with_errors == 1
+    assert summarize(session, faq).with_errors == 1
     question = empty.turns[0]["text"]
     change = examples.Change(
         turns=[
@@ -78,7 +71,7 @@ def test_an_inline_edit_fixes_the_row_and_is_recorded(
         session.scalars(select(DatasetFinding).where(DatasetFinding.example_id == empty.id)).all()
         == []
     )
-    summary = report.summary(session, faq)
+    summary = summarize(session, faq)
     assert (summary.with_errors, summary.usable) == (0, 187)
     [entry] = session.scalars(select(DatasetChange).where(DatasetChange.action == "edit")).all()
     assert (entry.actor_id, entry.row, entry.example_id) == (team.expert.id, 179, empty.id)
@@ -110,13 +103,13 @@ def test_an_edit_that_breaks_a_row_sends_it_back_to_draft(
 def test_keep_one_of_a_duplicate_group(session: Session, team: Team, faq: Dataset) -> None:
     kept, copy = row(session, faq, 51), row(session, faq, 68)
     assert "exact_duplicate" in codes(kept)
-    before = report.summary(session, faq)
+    before = summarize(session, faq)
     assert before.exact_groups == 1
     assert fixes.keep_one(session, actor=team.expert, dataset=faq, example=kept) == 1
     session.commit()
     assert copy.status == ExampleStatus.EXCLUDED
     assert "exact_duplicate" not in codes(kept)
-    after = report.summary(session, faq)
+    after = summarize(session, faq)
     assert (after.exact_groups, after.excluded, after.with_warnings) == (
         0,
         1,
@@ -133,12 +126,12 @@ def test_exclude_and_include_again(session: Session, team: Team, faq: Dataset) -
     fifty = row(session, faq, 50)
     fixes.exclude(session, actor=team.expert, dataset=faq, example=fifty)
     assert "conflict" not in codes(row(session, faq, 73))
-    assert report.summary(session, faq).conflict_groups == 0
+    assert summarize(session, faq).conflict_groups == 0
     fixes.include(session, actor=team.expert, dataset=faq, example=fifty)
     session.commit()
     assert fifty.status == ExampleStatus.PENDING
     # The relation comes back with the dataset-wide recheck (the worker's task).
-    assert dataset_check.recheck_dataset(faq.id).startswith("checked 187 examples")
+    assert recheck.recheck_dataset(faq.id).startswith("checked 187 examples")
     session.expire_all()
     assert "conflict" in codes(row(session, faq, 73))
     assert session.get(Dataset, faq.id).check_status == CheckStatus.CURRENT  # type: ignore[union-attr]
@@ -158,7 +151,7 @@ def test_resolve_a_conflict_by_picking_and_editing_the_answer(
     assert count == 2
     assert right.turns[1]["text"] == answer and "conflict" not in codes(right)
     assert wrong.status == ExampleStatus.EXCLUDED
-    assert report.summary(session, faq).conflict_groups == 0
+    assert summarize(session, faq).conflict_groups == 0
     entries = session.scalars(
         select(DatasetChange).where(DatasetChange.action == "resolve_conflict")
     ).all()
@@ -196,7 +189,7 @@ def test_resolve_a_conflict_by_giving_every_wording_the_right_answer(
     assert second.turns[1]["text"] == first.turns[1]["text"]
     assert second.turns[0]["text"] == "How long is the warranty on the Breeze kettle?"
     assert "conflict" not in codes(first) + codes(second)
-    assert report.summary(session, team.dataset).conflict_groups == 0
+    assert summarize(session, team.dataset).conflict_groups == 0
 
 
 def _everything_stored(session: Session) -> str:
@@ -235,7 +228,7 @@ def test_redaction_keeps_no_original(session: Session, team: Team, faq: Dataset)
     stored = _everything_stored(session)
     assert "t.yamada@example.jp" not in stored
     assert "•" * len("t.yamada@example.jp") in stored  # the history shows where it was
-    assert report.summary(session, faq).pii == 1  # the phone number of row 169 is left
+    assert summarize(session, faq).pii == 1  # the phone number of row 169 is left
     entry = session.scalars(select(DatasetChange).where(DatasetChange.action == "redact")).one()
     assert entry.actor_id == team.manager.id
 
@@ -247,7 +240,7 @@ def test_bulk_actions(session: Session, team: Team, faq: Dataset) -> None:
     assert row(session, faq, 68).status == ExampleStatus.EXCLUDED
     assert bulk.exclude_errors(session, actor=team.expert, dataset=faq) == 1
     session.commit()
-    summary = report.summary(session, faq)
+    summary = summarize(session, faq)
     assert (summary.pii, summary.exact_groups, summary.with_errors, summary.excluded) == (
         0,
         0,
@@ -276,23 +269,23 @@ def test_the_recheck_finds_duplicates_an_edit_created(session: Session, team: Te
         ),
     )
     session.commit()
-    assert report.summary(session, team.dataset).exact_groups == 0  # not yet: relations wait
-    dataset_check.recheck_dataset(team.dataset.id)
+    assert summarize(session, team.dataset).exact_groups == 0  # not yet: relations wait
+    recheck.recheck_dataset(team.dataset.id)
     session.expire_all()
     assert codes(row(session, team.dataset, 2)) == ["exact_duplicate"]
     assert codes(row(session, team.dataset, 3)) == ["exact_duplicate"]
-    assert report.summary(session, team.dataset).exact_groups == 1
-    assert dataset_check.recheck_dataset(team.dataset.id) == "current"
+    assert summarize(session, team.dataset).exact_groups == 1
+    assert recheck.recheck_dataset(team.dataset.id) == "current"
 
 
 def test_an_unreadable_row_can_be_ignored(session: Session, team: Team) -> None:
     data = jsonl([{"text_input": "q?", "output": "a."}]) + b"{broken\n"
     import_file(session, dataset=team.dataset, user=team.expert, name="b.jsonl", data=data)
-    assert report.summary(session, team.dataset).with_errors == 1
+    assert summarize(session, team.dataset).with_errors == 1
     [broken] = session.scalars(select(DatasetFinding).where(DatasetFinding.example_id.is_(None)))
     fixes.dismiss_row(session, actor=team.expert, dataset=team.dataset, finding_id=broken.id)
     session.commit()
-    summary = report.summary(session, team.dataset)
+    summary = summarize(session, team.dataset)
     assert (summary.with_errors, summary.rows) == (0, 2)
     entry = session.scalars(
         select(DatasetChange).where(DatasetChange.action == "dismiss_row")
@@ -308,9 +301,9 @@ def test_examples_written_elsewhere_join_the_report_at_the_next_recheck(
     manual = create_example(session, dataset=team.dataset, question="Hello", answer="")
     unindexed = select(DatasetFinding).where(DatasetFinding.example_id == manual.id)
     assert manual.issues and not session.scalars(unindexed).all()
-    checks.request(session, dataset_id=team.dataset.id)  # what the next change anywhere does
+    check_status.request(session, dataset_id=team.dataset.id)  # what the next change anywhere does
     session.commit()
-    dataset_check.recheck_dataset(team.dataset.id)
+    recheck.recheck_dataset(team.dataset.id)
     indexed = session.scalars(
         select(DatasetFinding.code).where(DatasetFinding.example_id == manual.id)
     ).all()

@@ -11,9 +11,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.datasets import inspection
-from app.datasets.ingest import Job, fatal_findings
-from app.datasets.parsing import read_file
+from app.datasets.intake import inspection
+from app.datasets.intake.ingest import Job, fatal_findings
+from app.datasets.reading.files import read_file
 from app.datasets.records import ExampleDraft, Finding
 from tests.datasets.support import excel_csv, jsonl, workbook
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.datasets import report, storage, uploads
+from app.datasets.intake import storage, uploads
 from app.datasets.models import (
     Dataset,
     DatasetChange,
@@ -22,6 +22,7 @@ from app.datasets.models import (
     ExampleStatus,
     UploadStatus,
 )
+from app.datasets.report.summary import summarize
 from app.errors import ValidationFailed
 from tests.datasets.conftest import Team
 from tests.datasets.factories import csv_bytes, distinct_rows, import_file, receive
@@ -103,7 +104,7 @@ def test_a_workbook_with_several_sheets(session: Session, team: Team) -> None:
         choices=uploads.Choices(sheet="FAQ", columns={"input": "Question", "output": "Answer"}),
     )
     session.commit()
-    from app.datasets import ingest
+    from app.datasets.intake import ingest
 
     assert ingest.ingest_upload(upload.id) == "ready"
     [example] = _examples(session, team.dataset)
@@ -146,7 +147,7 @@ def test_each_jsonl_schema(session: Session, team: Team) -> None:
         select(DatasetFinding).where(DatasetFinding.example_id.is_(None))
     ).all()
     assert (broken.code, broken.row, broken.upload_id) == ("invalid_json", 5, upload.id)
-    summary = report.summary(session, team.dataset)
+    summary = summarize(session, team.dataset)
     assert (summary.rows, summary.usable, summary.with_errors, summary.unreadable) == (4, 3, 1, 1)
 
 
@@ -171,13 +172,13 @@ def test_duplicates_are_found_across_files(session: Session, team: Team) -> None
     assert old.issues[0]["code"] == "exact_duplicate"
     assert old.issues[0]["related_rows"] == [[3, f"u{second.id}"]]
     assert new.issues[0]["related_rows"] == [[3, f"u{first.id}"]]
-    from app.datasets import rows as report_rows
+    from app.datasets.report import rows as report_rows
 
     [view] = report_rows.row_views(session, team.dataset.id, [new])
     assert view.findings[0].message.startswith("This example is the same as row 3 in first.csv")
     assert [r.label for r in view.findings[0].related] == ["first.csv, row 3"]
     assert view.findings[0].related[0].example_id == old.id
-    assert report.summary(session, team.dataset).exact_groups == 1
+    assert summarize(session, team.dataset).exact_groups == 1
 
 
 def _cut_sheet(book: bytes) -> bytes:
@@ -213,7 +214,7 @@ def test_a_broken_file_leaves_nothing_but_its_error_report(session: Session, tea
     assert report_rows and all(r.example_id is None for r in report_rows)
     assert not storage.absolute(upload.stored_path).exists()
     # The dataset's report does not count the failed file.
-    assert report.summary(session, team.dataset).rows == before
+    assert summarize(session, team.dataset).rows == before
 
 
 def test_a_csv_that_stops_being_csv_is_refused_whole(session: Session, team: Team) -> None:

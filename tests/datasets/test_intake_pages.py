@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.datasets import ingest
+from app.datasets.intake import ingest
+from app.datasets.intake.samples import SAMPLES_DIR
 from app.datasets.models import Dataset, Example, Upload, UploadStatus
-from app.datasets.samples import SAMPLES_DIR
 from tests.datasets.conftest import Team
 from tests.datasets.factories import csv_bytes, distinct_rows, import_file
 from tests.support import get_page, htmx_headers, login, soup, text_of, toasts
@@ -319,7 +319,7 @@ def test_downloads(client: TestClient, session: Session, team: Team) -> None:
 
 
 def test_the_csv_escapes_formula_cells() -> None:
-    from app.datasets.downloads import escape_cell
+    from app.datasets.report.downloads import escape_cell
 
     assert escape_cell("=1+1") == "'=1+1"
     assert escape_cell("＝SUM(A1)") == "'＝SUM(A1)"  # full width counts too

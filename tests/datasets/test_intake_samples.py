@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.datasets import ingest, report, samples
+from app.datasets.intake import ingest, samples
 from app.datasets.models import DatasetFinding, Example, Upload, UploadStatus
+from app.datasets.report import summary
 from tests.datasets.conftest import Team
 
 
@@ -45,4 +46,4 @@ def test_every_planted_problem_shows_up(session: Session, team: Team, sample_id:
     assert all(u.status == UploadStatus.READY for u in uploads)
     splits = {e.split for e in session.scalars(select(Example))}
     assert "test" in splits
-    assert report.summary(session, dataset).examples == sum(sample.counts.values())
+    assert summary.summarize(session, dataset).examples == sum(sample.counts.values())

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.datasets import sweeper
+from app.datasets.intake import sweeper
 from app.datasets.models import CheckStatus, Dataset, Example, Upload, UploadStatus
 from app.db import utcnow
 from tests.datasets.conftest import Team

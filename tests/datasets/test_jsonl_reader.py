@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.datasets.parsing import inspect_file
+from app.datasets.reading.files import inspect_file
 from app.datasets.records import Turn
 from tests.datasets.support import check_file, jsonl, only, write
 
@@ -131,7 +131,7 @@ def test_a_json_array_file_and_deep_nesting(tmp_path: Path) -> None:
 
 
 def test_a_line_beyond_the_size_limit_is_skipped(tmp_path: Path) -> None:
-    from app.datasets.jsonl_reader import MAX_LINE_CHARS
+    from app.datasets.reading.jsonl_reader import MAX_LINE_CHARS
 
     huge = b'{"text_input": "' + b"x" * MAX_LINE_CHARS + b'", "output": "a"}\n'
     data = jsonl([AI_STUDIO]) + huge + jsonl([VERTEX])

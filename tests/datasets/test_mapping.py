@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.datasets.mapping import (
+from app.datasets.reading.column_mapping import (
     ColumnMapping,
     column_letter,
     guess_mapping,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.datasets.normalize import comparison_key, example_keys, key_hash
+from app.datasets.quality.normalize import comparison_key, example_keys, key_hash
+from app.datasets.quality.tokens import estimate_example_tokens, estimate_text_tokens, histogram
 from app.datasets.records import ExampleDraft, Turn
-from app.datasets.tokens import estimate_example_tokens, estimate_text_tokens, histogram
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.datasets.pii import PiiMatch, find_pii, my_number_valid, redact
+from app.datasets.quality.pii import PiiMatch, find_pii, my_number_valid, redact
 
 
 def _found(text: str) -> list[tuple[str, str]]:

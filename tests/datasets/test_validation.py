@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.datasets.quality.validation import validate_example
 from app.datasets.records import ExampleDraft, Turn
-from app.datasets.validation import validate_example
 
 
 def _codes(question: str, answer: str = "はい、承知しました。", system: str = "") -> set[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from app.datasets.parsing import inspect_file
+from app.datasets.reading.files import inspect_file
 from tests.datasets.support import check_file, only, workbook, write
 
 SHEETS: dict[str, list[list[Any]]] = {

@@ -23,8 +23,7 @@ from app.auth.models import User
 from app.datasets.versions.models import DatasetVersion, DatasetVersionExample
 from app.datasets.versions.service import VersionRequest, create_version
 from app.db import utcnow
-from app.evaluations import aggregate, metrics
-from app.evaluations.judge import Outcome, PairwiseReply, combine_orders
+from app.evaluations.judge.protocol import Outcome, PairwiseReply, combine_orders
 from app.evaluations.models import (
     CandidateKind,
     EvalCandidate,
@@ -36,7 +35,8 @@ from app.evaluations.models import (
     OutputStatus,
 )
 from app.evaluations.schemas import CandidateSummary, RunSummary
-from app.evaluations.stats import count_outcomes
+from app.evaluations.scoring import aggregate, metrics
+from app.evaluations.scoring.stats import count_outcomes
 from app.projects.models import Project
 from app.tuning.models import JobState, TuningJob
 from tests.factories import create_dataset, create_example

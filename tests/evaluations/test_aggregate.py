@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import sacrebleu
 
-from app.evaluations.aggregate import (
+from app.evaluations.scoring.aggregate import (
     aggregate,
     bootstrap_estimate,
     resample_counts,
     resample_indices,
     vectorised_bleu,
 )
-from app.evaluations.metrics import BleuStats, ItemScores, bleu_from_stats, score_item
+from app.evaluations.scoring.metrics import BleuStats, ItemScores, bleu_from_stats, score_item
 
 PAIRS = [
     ("東京都の明日の天気は晴れです。", "東京都の明日の天気は晴れでしょう。"),

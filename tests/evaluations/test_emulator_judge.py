@@ -9,10 +9,10 @@ import json
 import pytest
 
 from app.emulator.judge import REFUSAL_TRIGGER, judge_reply
-from app.evaluations.judge import Side, VerdictStatus, judge_pairwise
-from app.evaluations.judge_prompts import pairwise_prompt, rubric_prompt
-from app.evaluations.judge_rubric import RubricOutcome, judge_rubric
-from app.evaluations.judging import judge_generate
+from app.evaluations.judge.phase import judge_generate
+from app.evaluations.judge.prompts import pairwise_prompt, rubric_prompt
+from app.evaluations.judge.protocol import Side, VerdictStatus, judge_pairwise
+from app.evaluations.judge.rubric import RubricOutcome, judge_rubric
 from app.genai import common
 from tests.emulator_fixture import EmulatorServer, emulator, emulator_server  # noqa: F401
 

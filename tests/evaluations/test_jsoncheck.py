@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.evaluations.jsoncheck import JsonCheck, json_check
+from app.evaluations.scoring.json_format import JsonCheck, json_check
 from app.i18n import use_locale
 
 ORDER = json.dumps(

@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from app.evaluations.judge import (
+from app.evaluations.judge.prompts import pairwise_prompt, rubric_prompt
+from app.evaluations.judge.protocol import (
     JudgeRefused,
     Outcome,
     PairwiseReply,
@@ -22,9 +23,8 @@ from app.evaluations.judge import (
     judge_pairwise,
     parse_pairwise_reply,
 )
-from app.evaluations.judge_prompts import pairwise_prompt, rubric_prompt
-from app.evaluations.judge_rubric import RubricOutcome, judge_rubric, parse_rubric_reply
-from app.evaluations.stats import count_outcomes
+from app.evaluations.judge.rubric import RubricOutcome, judge_rubric, parse_rubric_reply
+from app.evaluations.scoring.stats import count_outcomes
 from app.i18n import use_locale
 
 QUESTION = "返品の送料は誰が負担しますか？"

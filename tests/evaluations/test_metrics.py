@@ -11,7 +11,7 @@ import sacrebleu
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 from sacrebleu.tokenizers.tokenizer_ja_mecab import TokenizerJaMecab
 
-from app.evaluations.metrics import (
+from app.evaluations.scoring.metrics import (
     bleu_tokenizer_for,
     chrf,
     corpus_bleu,
@@ -23,7 +23,7 @@ from app.evaluations.metrics import (
     score_item,
     sentence_bleu,
 )
-from app.evaluations.normalize import comparison_key, metric_tokens
+from app.evaluations.scoring.normalize import comparison_key, metric_tokens
 
 WEATHER = "東京都の明日の天気は晴れです。"
 # A Japanese pair with no spaces: one word swapped (配送→発送), one inserted (営業).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.evaluations.normalize import (
+from app.evaluations.scoring.normalize import (
     bleu_char_tokens,
     has_cjk,
     looks_japanese,

@@ -368,7 +368,8 @@ def test_a_real_run_ends_on_a_compare_screen_that_says_the_tuned_model_is_better
 ) -> None:
     """The runner in this process, the emulator behind the real SDK: the screen reads what the
     run stored and says so in plain words."""
-    from app.evaluations import runner, service
+    from app.evaluations import service
+    from app.evaluations.running import runner
     from app.genai import common
     from tests.evaluations import run_factories as rf
 

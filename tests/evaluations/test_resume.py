@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import new_session, task_session, utcnow
-from app.evaluations import runner, service
+from app.evaluations import service
 from app.evaluations.models import (
     EvalCandidate,
     EvalItem,
@@ -31,6 +31,7 @@ from app.evaluations.models import (
     Evaluation,
     OutputStatus,
 )
+from app.evaluations.running import runner
 from tests.emulator_fixture import EmulatorServer, emulator, emulator_server  # noqa: F401
 from tests.evaluations.run_factories import (
     emulator_env,

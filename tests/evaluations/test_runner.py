@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import new_session, utcnow
-from app.evaluations import judging, runner, service
+from app.evaluations import service
 from app.evaluations.failures import error_message
+from app.evaluations.judge import phase
 from app.evaluations.models import (
     EvalAnswer,
     EvalCandidate,
@@ -27,7 +28,8 @@ from app.evaluations.models import (
     Evaluation,
     OutputStatus,
 )
-from app.evaluations.pool import Drive
+from app.evaluations.running import runner
+from app.evaluations.running.pool import Drive
 from app.evaluations.schemas import CandidateSummary, RunSummary
 from app.genai import common
 from app.projects.models import Project
@@ -228,7 +230,7 @@ def test_judge_errors_and_refusals_become_failed_verdicts(
     assert lease is not None and runner.generate_all(lease, 1) == Drive.DONE
     # Item 0: both pairwise orders fail (a permanent error), its rubrics succeed.
     gemini.fault("generate", status=400, count=2, message="judge model unavailable")
-    assert judging.judge_all(lease, 1) == Drive.DONE
+    assert phase.judge_all(lease, 1) == Drive.DONE
     assert runner.finish(lease) == "succeeded"
 
     with new_session() as own:

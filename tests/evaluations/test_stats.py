@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.evaluations.stats import (
+from app.evaluations.scoring.stats import (
     HumanVote,
     WinTieLoss,
     count_outcomes,

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.datasets.checker import check_examples
 from app.datasets.models import Dataset, Example, ExampleRevision, ExampleStatus
-from app.datasets.parsing import read_file
+from app.datasets.quality.checks import check_examples
+from app.datasets.reading.files import read_file
 from app.datasets.records import ExampleDraft
 from app.datasets.versions import service
 from app.notifications.models import Notification

@@ -3,8 +3,9 @@
 1. *Reading* streams the file through the intake engine, keeping the examples in memory and
    committing progress (rows read, fraction of the file) in small separate transactions, so the
    browser's progress bar moves while nothing of the dataset has changed yet.
-2. *Checking* takes the dataset's lock (:mod:`app.datasets.checking.check_status`) and runs every check over the
-   dataset's existing examples and the new ones together: duplicates across files are found.
+2. *Checking* takes the dataset's lock (:mod:`app.datasets.checking.check_status`) and runs every
+   check over the dataset's existing examples and the new ones together: duplicates across files
+   are found.
 3. *Saving* writes the examples, their findings, the changed findings of existing examples and
    the upload's counts in ONE transaction. A broken file, an error or a killed worker before that
    commit leaves the dataset exactly as it was; a failed upload keeps only its error report.

@@ -1,10 +1,10 @@
 """Exact duplicates, near duplicates and conflicting answers — within one set of examples, or
 between two sets (train/test leakage).
 
-Texts are compared by comparison key (:mod:`app.datasets.quality.normalize`). Exact duplicates have equal
-keys. Near duplicates are found by MinHash/LSH (:mod:`app.datasets.quality.minhash`) and then verified:
-a pair counts only when the exact Jaccard similarity of the two texts' character 3–5-gram sets
-is at least ``threshold`` (0.8 by default). Groups are formed with union-find and report every
+Texts are compared by comparison key (:mod:`app.datasets.quality.normalize`). Exact duplicates have
+equal keys. Near duplicates are found by MinHash/LSH (:mod:`app.datasets.quality.minhash`) and then
+verified: a pair counts only when the exact Jaccard similarity of the two texts' character 3–5-gram
+sets is at least ``threshold`` (0.8 by default). Groups are formed with union-find and report every
 member.
 
 A *conflict* is the same or nearly the same input (prompt keys equal, or prompt Jaccard ≥

@@ -25,8 +25,8 @@ from typing import Any, Literal, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.datasets import dedup
 from app.datasets.models import Example
+from app.datasets.quality import dedup
 from app.datasets.versions.models import DatasetVersion, DatasetVersionExample
 from app.datasets.versions.splits import TEST, TRAIN
 from app.i18n import N_

@@ -1,0 +1,1 @@
+"""What an evaluation will do before it runs: its items, candidates, prompts, cost and leaks."""
