@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.auth.dependencies import ApiLaunchAccess, ApiUser, ApiViewAccess
 from app.db import SessionDep
 from app.errors import ValidationFailed
-from app.tuning import catalog, control, jobs, views
+from app.tuning import catalog, control, pages, service
 from app.tuning.models import JobEvent, TuningJob
 from app.tuning.recommend import Choice
 from app.tuning.texts import error_text, event_text, state_label
@@ -157,7 +157,7 @@ def plan(
     session: SessionDep, ctx: ApiViewAccess, version_id: int, base_model: str | None = None
 ) -> dict[str, Any]:
     """The recommendation, pre-flight checklist and cost estimate for a version and a model."""
-    planned = jobs.plan(
+    planned = service.plan(
         session, project_id=ctx.project.id, version_id=version_id, model_id=base_model
     )
     return {
@@ -208,7 +208,7 @@ def list_jobs(
 )
 def create_job(session: SessionDep, ctx: ApiLaunchAccess, body: JobIn) -> Response | JobOut:
     """Create a job after the same pre-flight as the page (422 with the problems otherwise)."""
-    recommended, _model = jobs.recommendation(
+    recommended, _model = service.recommendation(
         session, project_id=ctx.project.id, version_id=body.version_id, model_id=body.base_model
     )
     given = body.model_fields_set
@@ -222,7 +222,7 @@ def create_job(session: SessionDep, ctx: ApiLaunchAccess, body: JobIn) -> Respon
         pick("adapter_size", recommended.adapter_size),
     )
     try:
-        job = jobs.create_job(
+        job = service.create_job(
             session,
             actor=ctx.user,
             project=ctx.project,
@@ -246,7 +246,7 @@ def create_job(session: SessionDep, ctx: ApiLaunchAccess, body: JobIn) -> Respon
     "/projects/{project_id}/tuning/jobs/{job_id}", response_model=JobOut, name="api:tuning_job"
 )
 def get_job(session: SessionDep, ctx: ApiViewAccess, job_id: int) -> JobOut:
-    return job_out(jobs.get_job(session, project_id=ctx.project.id, job_id=job_id))
+    return job_out(service.get_job(session, project_id=ctx.project.id, job_id=job_id))
 
 
 @router.post(
@@ -255,7 +255,7 @@ def get_job(session: SessionDep, ctx: ApiViewAccess, job_id: int) -> JobOut:
     name="api:tuning_cancel",
 )
 def cancel_job(session: SessionDep, ctx: ApiLaunchAccess, job_id: int) -> JobOut:
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
     return job_out(control.cancel(session, actor=ctx.user, job=job, project=ctx.project))
 
 
@@ -266,7 +266,7 @@ def cancel_job(session: SessionDep, ctx: ApiLaunchAccess, job_id: int) -> JobOut
 )
 def job_events(session: SessionDep, ctx: ApiViewAccess, job_id: int) -> list[EventOut]:
     """The run log, oldest first."""
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
     events = session.scalars(
         select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)
     )
@@ -290,9 +290,9 @@ def job_events(session: SessionDep, ctx: ApiViewAccess, job_id: int) -> list[Eve
 )
 def job_metrics(session: SessionDep, ctx: ApiViewAccess, job_id: int) -> MetricsOut:
     """Training and validation loss and token accuracy per step, with the diagnosis."""
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
-    series = views.load_series(session, job.id)
-    verdict = views.diagnose(job, series)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    series = pages.load_series(session, job.id)
+    verdict = pages.diagnose(job, series)
     checkpoint = verdict.checkpoint
     return MetricsOut(
         job_id=job.id,

@@ -1,6 +1,6 @@
 """The model catalog: which Gemini base models tune, with their limits and training price.
 
-The shipped list is ``models.yaml`` beside this module; an administrator's edited copy
+The shipped list is ``catalog.yaml`` beside this module; an administrator's edited copy
 (``CatalogOverride``) wins over it. Both go through ``parse_catalog``, which refuses anything a
 launch could trip over (unknown adapter sizes, a default size the model does not allow, a
 successor that is not listed…) with one message per problem saying where and how to fix it.
@@ -36,7 +36,7 @@ audit.register_actions(
     }
 )
 
-SHIPPED_PATH = Path(__file__).with_name("models.yaml")
+SHIPPED_PATH = Path(__file__).with_name("catalog.yaml")
 OVERRIDE_ID = 1
 CACHE_SECONDS = 5.0
 MAX_YAML_BYTES = 200_000

@@ -16,8 +16,9 @@ from app.errors import Conflict
 from app.i18n import _
 from app.projects.models import Project
 from app.tuning import sync
-from app.tuning.jobs import CANCEL_TASK, LAUNCH_TASK, add_event
 from app.tuning.models import JobState, TuningJob
+from app.tuning.run_log import add_event
+from app.tuning.service import CANCEL_TASK, LAUNCH_TASK
 
 
 def _move(session: Session, job: TuningJob, expected: str, **values: Any) -> bool:

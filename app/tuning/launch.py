@@ -39,8 +39,9 @@ from app.genai.errors import GeminiError, TransientGeminiError
 from app.genai.types import RemoteTuningJob
 from app.i18n import N_
 from app.tuning import sync
-from app.tuning.jobs import CANCEL_TASK, add_event
 from app.tuning.models import JobState, TuningJob
+from app.tuning.run_log import add_event
+from app.tuning.service import CANCEL_TASK
 from app.tuning.texts import gateway_error
 
 logger = logging.getLogger("tunedesk.tuning")

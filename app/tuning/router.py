@@ -14,7 +14,7 @@ from app.auth.dependencies import AdminUser, LaunchAccess, ManageAccess, ViewAcc
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.i18n import _, format_currency, get_locale
-from app.tuning import budget, catalog, control, experiments, jobs, pages, polling, views
+from app.tuning import budget, catalog, control, experiments, pages, polling, service
 from app.tuning.forms import JobForm, JobFormFields, parse_choice
 from app.tuning.models import JobState
 from app.tuning.texts import format_day, state_label, state_tone
@@ -71,7 +71,7 @@ def create_job(
             raise ValidationFailed(
                 errors or {"version": _("Choose the dataset version to tune on.")}
             )
-        job = jobs.create_job(
+        job = service.create_job(
             session,
             actor=ctx.user,
             project=ctx.project,
@@ -142,7 +142,7 @@ def compare(
         ),
     }
     if len(rows) == 2:
-        context["sides"] = [views.job_view(session, row.job, with_events=False) for row in rows]
+        context["sides"] = [pages.job_view(session, row.job, with_events=False) for row in rows]
         context["scores"] = experiments.evaluation_scores(session, chosen)
     return render(request, "tuning/compare.html", context)
 
@@ -200,8 +200,8 @@ def save_budget(
 
 @router.get("/projects/{project_id}/tuning/{job_id}", name="tuning:job")
 def job_page(request: Request, session: SessionDep, ctx: ViewAccess, job_id: int) -> Response:
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
-    view = views.job_view(session, job)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    view = pages.job_view(session, job)
     context = {
         "ctx": ctx,
         "view": view,
@@ -219,28 +219,28 @@ def _job_action(request: Request, ctx: ViewAccess, job_id: int, message: str) ->
 
 @router.post("/projects/{project_id}/tuning/{job_id}/cancel", name="tuning:cancel")
 def cancel_job(request: Request, session: SessionDep, ctx: LaunchAccess, job_id: int) -> Response:
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
     control.cancel(session, actor=ctx.user, job=job, project=ctx.project)
     return _job_action(request, ctx, job_id, _("Cancellation requested."))
 
 
 @router.post("/projects/{project_id}/tuning/{job_id}/approve", name="tuning:approve")
 def approve_job(request: Request, session: SessionDep, ctx: ManageAccess, job_id: int) -> Response:
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
     control.approve(session, actor=ctx.user, job=job, project=ctx.project)
     return _job_action(request, ctx, job_id, _("Approved: the job is being launched."))
 
 
 @router.post("/projects/{project_id}/tuning/{job_id}/decline", name="tuning:decline")
 def decline_job(request: Request, session: SessionDep, ctx: ManageAccess, job_id: int) -> Response:
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
     control.decline(session, actor=ctx.user, job=job, project=ctx.project)
     return _job_action(request, ctx, job_id, _("Declined: the job will not run."))
 
 
 @router.post("/projects/{project_id}/tuning/{job_id}/refresh", name="tuning:refresh")
 def refresh_job(request: Request, session: SessionDep, ctx: ViewAccess, job_id: int) -> Response:
-    job = jobs.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
     asked = polling.request_poll(session, job)
     message = _("Asking Vertex AI for news…") if asked else _("An update is already on its way.")
     return _job_action(request, ctx, job_id, message)

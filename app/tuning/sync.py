@@ -23,6 +23,7 @@ from app.notifications import service as notifications
 from app.projects.models import Project
 from app.tuning.cost import price
 from app.tuning.models import TERMINAL_STATES, JobState, MetricPoint, TuningJob
+from app.tuning.run_log import add_event
 
 notifications.register_kind(
     "tuning.succeeded",
@@ -69,8 +70,6 @@ def _event(
     params: dict[str, Any] | None = None,
     message: str = "",
 ) -> None:
-    from app.tuning.jobs import add_event
-
     add_event(session, job, kind, params, message=message)
 
 
@@ -257,7 +256,7 @@ def finish(
 
 def announce(session: Session, job: TuningJob) -> bool:
     """Notify the launcher and the project's managers that the job ended (exactly once)."""
-    from app.tuning.jobs import manager_ids
+    from app.tuning.service import manager_ids
 
     session.flush()
     claimed = session.execute(

@@ -15,8 +15,8 @@ from app.db import task_session
 from app.genai import gateway
 from app.genai.errors import GeminiError, TransientGeminiError
 from app.tuning import launch, polling
-from app.tuning.jobs import add_event
 from app.tuning.models import JobState, TuningJob
+from app.tuning.run_log import add_event
 from app.worker import celery_app
 
 logger = logging.getLogger("tunedesk.tuning")

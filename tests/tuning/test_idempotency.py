@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db import new_session, utcnow
 from app.projects.permissions import Role
-from app.tuning import jobs
+from app.tuning import service
 from app.tuning.launch import CRASH_POINT_ENV, LABEL_KEY
 from app.tuning.models import JobEvent, JobState, TuningJob
 from app.tuning.recommend import Choice
@@ -40,7 +40,7 @@ def create_job(session: Session, *, enqueue: bool = True) -> TuningJob:
     project = create_project(session, members={manager: Role.MANAGER})
     version, _examples = versioned_examples(session, project=project, actor=manager)
     with new_session() as own:
-        job = jobs.create_job(
+        job = service.create_job(
             own,
             actor=manager,
             project=project,

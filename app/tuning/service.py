@@ -28,8 +28,9 @@ from app.projects.models import Project, ProjectMember
 from app.projects.permissions import Role
 from app.tuning import budget, catalog, cost, preflight
 from app.tuning.catalog import ModelSpec
-from app.tuning.models import JobEvent, JobState, TuningJob
+from app.tuning.models import JobState, TuningJob
 from app.tuning.recommend import Choice, DatasetStats, Recommendation, check_choice, recommend
+from app.tuning.run_log import add_event
 
 audit.register_actions(
     {
@@ -155,26 +156,6 @@ def plan(
         reasons,
         checklist,
     )
-
-
-def add_event(
-    session: Session,
-    job: TuningJob,
-    kind: str,
-    params: dict[str, Any] | None = None,
-    *,
-    actor: User | None = None,
-    message: str = "",
-) -> JobEvent:
-    event = JobEvent(
-        job_id=job.id,
-        kind=kind,
-        params=params or {},
-        actor_id=actor.id if actor else None,
-        message=message[:4000],
-    )
-    session.add(event)
-    return event
 
 
 def _display_name(name: str, dataset: Dataset, version: DatasetVersion, model: ModelSpec) -> str:
