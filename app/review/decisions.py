@@ -150,23 +150,28 @@ def _approvers(session: Session, example_id: int, revision: int) -> list[int | N
 
 
 def conflicting_approved(session: Session, example: Example) -> list[int]:
-    """Approved examples of the same dataset with the same input but a different answer."""
+    """Approved examples of the same dataset with the same input but a different answer.
+
+    The query names only the dataset and the question's hash, so the one index that covers
+    both (``ix_example_prompt_hash``) is the only sensible plan whatever the statistics say:
+    given the status as well, SQLite without statistics may choose the (dataset, status) index
+    and read every approved example of the dataset for each approval. The few examples that
+    share a question are then sorted out here."""
     if not example.prompt_hash:
         return []
-    return list(
-        session.scalars(
-            select(Example.id)
-            .where(
-                Example.dataset_id == example.dataset_id,
-                Example.prompt_hash == example.prompt_hash,
-                Example.content_hash != example.content_hash,
-                Example.status == ExampleStatus.APPROVED,
-                Example.id != example.id,
-            )
-            .order_by(Example.id)
-            .limit(20)
+    rows = session.execute(
+        select(Example.id, Example.content_hash, Example.status).where(
+            Example.dataset_id == example.dataset_id,
+            Example.prompt_hash == example.prompt_hash,
         )
-    )
+    ).all()
+    return sorted(
+        other_id
+        for other_id, content_hash, status in rows
+        if status == ExampleStatus.APPROVED
+        and content_hash != example.content_hash
+        and other_id != example.id
+    )[:20]
 
 
 def _refuse_second_decision(session: Session, example_id: int, revision: int, actor: User) -> None:

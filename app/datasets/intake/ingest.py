@@ -30,7 +30,7 @@ from app.datasets.quality.checks import check_examples
 from app.datasets.reading.column_mapping import ColumnMapping
 from app.datasets.reading.files import FileReading, read_file
 from app.datasets.records import FILE_ROW, ExampleDraft, Finding
-from app.db import rows_affected, task_session, utcnow
+from app.db import refresh_statistics, rows_affected, task_session, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +222,10 @@ def _check_and_save(job: Job) -> str:
         with task_session() as session:
             check_status.abandon(session, dataset_id=job.dataset_id)
         raise
+    with task_session() as session:
+        # The dataset grew (maybe from nothing): the planner must know it, or lookups by hash
+        # (the approval gate's) may read the whole dataset each time.
+        refresh_statistics(session, "example", "dataset_finding")
     return "ready"
 
 
