@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +81,7 @@ def load_active(session: Session, *, dataset_id: int) -> Loaded:
     return loaded
 
 
-def findings_by_ref(found: Sequence[Finding]) -> dict[RowRef, list[dict[str, Any]]]:
+def findings_by_ref(found: Iterable[Finding]) -> dict[RowRef, list[dict[str, Any]]]:
     grouped: dict[RowRef, list[dict[str, Any]]] = defaultdict(list)
     for finding in found:
         grouped[finding.ref].append(finding.to_dict())

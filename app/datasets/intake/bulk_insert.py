@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, Table
+from sqlalchemy import JSON, Connection, FromClause, Table
 
 BATCH = 5000  # rows per executemany: bounded memory for the driver's parameter list
 # SQLite's page cache while a bulk write runs (KiB, negative in the pragma): every index of the
@@ -34,7 +34,9 @@ def _json(value: Any) -> str | None:
     return json.dumps(value)
 
 
-def _processors(connection: Connection, table: Table, columns: Sequence[str]) -> list[Processor]:
+def _processors(
+    connection: Connection, table: FromClause, columns: Sequence[str]
+) -> list[Processor]:
     dialect = connection.dialect
     processors: list[Processor] = []
     for name in columns:
@@ -58,7 +60,10 @@ def _placeholder(connection: Connection) -> str:
 
 
 def insert_rows(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    connection: Connection,
+    table: FromClause,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
 ) -> int:
     """Insert ``rows`` (tuples in the order of ``columns``, Python values as the ORM takes them)
     into ``table`` in the connection's transaction. Returns how many were inserted."""
@@ -66,7 +71,7 @@ def insert_rows(
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote(name) for name in columns)
     sql = (
-        f"INSERT INTO {preparer.format_table(table)} ({names}) "
+        f"INSERT INTO {preparer.format_table(cast(Table, table))} ({names}) "
         f"VALUES ({', '.join(mark for _ in columns)})"
     )
     processors = _processors(connection, table, columns)

@@ -150,11 +150,8 @@ def _insert_examples(session: Session, job: Job, values: list[tuple[Any, ...]]) 
     SQLite), then read the ids back: a row number is unique within its upload."""
     connection = session.connection()
     insert_rows(connection, Example.__table__, EXAMPLE_COLUMNS, values)
-    return dict(
-        connection.execute(
-            select(Example.source_row, Example.id).where(Example.upload_id == job.upload_id)
-        ).all()
-    )
+    query = select(Example.source_row, Example.id).where(Example.upload_id == job.upload_id)
+    return {int(row or 0): example_id for row, example_id in connection.execute(query)}
 
 
 def _index_rows(job: Job, rows: list[NewRow], ids: dict[int, int]) -> Iterator[tuple[Any, ...]]:
