@@ -30,6 +30,7 @@ from app.datasets.quality.checks import check_examples
 from app.datasets.reading.column_mapping import ColumnMapping
 from app.datasets.reading.files import FileReading, read_file
 from app.datasets.records import FILE_ROW, ExampleDraft, Finding
+from app.datasets.report import summary
 from app.db import refresh_statistics, rows_affected, task_session, utcnow
 
 logger = logging.getLogger(__name__)
@@ -217,6 +218,7 @@ def _check_and_save(job: Job) -> str:
             if not save(session, job, dataset, loaded, report):
                 session.rollback()
                 return "moved on"
+            summary.store(session, dataset, generation=generation)
             check_status.release(session, dataset_id=job.dataset_id, generation=generation)
     except BaseException:
         with task_session() as session:

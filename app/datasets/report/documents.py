@@ -26,7 +26,8 @@ from app.datasets.models import (
 )
 from app.datasets.records import Finding
 from app.datasets.report import rows
-from app.datasets.report.summary import Summary, counts_by_upload, summarize
+from app.datasets.report import summary as summaries
+from app.datasets.report.summary import Summary, counts_by_upload
 
 PII_KINDS = {
     "pii_email": "email",
@@ -141,7 +142,8 @@ def _stats(summary: Summary, severities: Counter[str]) -> dict[str, Any]:
 
 def dataset_document(session: Session, dataset: Dataset) -> dict[str, Any]:
     items = list(dataset_findings(session, dataset.id))
-    summary = summarize(session, dataset)
+    summary = summaries.current(session, dataset)
+    summary.by_status = summaries.status_counts(session, dataset.id)
     return {
         "dataset": dataset.id,
         "name": dataset.name,
