@@ -55,6 +55,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "tuning.sweep_launches": _periodic("tuning.sweep_launches", 15),
     # Re-send evaluation runs whose message was lost or whose worker died (claim expired).
     "evaluations.sweep_runs": _periodic("evaluations.sweep_runs", 30),
+    # Re-send version builds whose message was lost or whose worker died.
+    "datasets.sweep_version_builds": _periodic("datasets.sweep_version_builds", 60),
     # Re-send "approve all" runs whose message was lost or whose worker died.
     "review.sweep_bulk_runs": _periodic("review.sweep_bulk_runs", 30),
     # Keep the query planner's statistics current (SQLite only: PostgreSQL's autovacuum does).

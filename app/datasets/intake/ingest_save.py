@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.datasets.bulk_insert import bulk_write_cache, insert_rows
 from app.datasets.checking import finding_index, recheck
 from app.datasets.intake import inspection, notices, storage
-from app.datasets.intake.bulk_insert import bulk_write_cache, insert_rows
 from app.datasets.models import (
     Dataset,
     DatasetFinding,
