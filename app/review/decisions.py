@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -181,12 +182,8 @@ def conflicting_approved_many(session: Session, answers: Sequence[Answer]) -> di
     for dataset_id, hashes in wanted.items():
         ordered = sorted(hashes)
         for start in range(0, len(ordered), HASH_CHUNK):
-            rows = session.execute(
-                select(Example.id, Example.prompt_hash, Example.content_hash, Example.status).where(
-                    Example.dataset_id == dataset_id,
-                    Example.prompt_hash.in_(ordered[start : start + HASH_CHUNK]),
-                )
-            ).all()
+            query = same_question_query(dataset_id, ordered[start : start + HASH_CHUNK])
+            rows = session.execute(query).all()
             for other_id, prompt_hash, content_hash, status in rows:
                 if status == ExampleStatus.APPROVED:
                     approved[(dataset_id, prompt_hash)].append((other_id, content_hash))
@@ -200,6 +197,13 @@ def conflicting_approved_many(session: Session, answers: Sequence[Answer]) -> di
         if clashes:
             found[answer.id] = clashes[:20]
     return found
+
+
+def same_question_query(dataset_id: int, prompt_hashes: Sequence[str]) -> Select[Any]:
+    """Examples of the dataset asking one of these questions (by hash), whatever their status."""
+    return select(Example.id, Example.prompt_hash, Example.content_hash, Example.status).where(
+        Example.dataset_id == dataset_id, Example.prompt_hash.in_(list(prompt_hashes))
+    )
 
 
 def conflicting_approved(session: Session, example: Example) -> list[int]:
