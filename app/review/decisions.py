@@ -199,7 +199,9 @@ def conflicting_approved_many(session: Session, answers: Sequence[Answer]) -> di
     return found
 
 
-def same_question_query(dataset_id: int, prompt_hashes: Sequence[str]) -> Select[Any]:
+def same_question_query(
+    dataset_id: int, prompt_hashes: Sequence[str]
+) -> Select[int, str, str, str]:
     """Examples of the dataset asking one of these questions (by hash), whatever their status."""
     return select(Example.id, Example.prompt_hash, Example.content_hash, Example.status).where(
         Example.dataset_id == dataset_id, Example.prompt_hash.in_(list(prompt_hashes))
