@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -230,6 +231,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8400)
     add_database_option(parser)
     args = parser.parse_args()
+    # Stopped from outside (SIGTERM, or SIGINT in a background job, where it is ignored by
+    # default): leave through the same clean-up as any other end (processes, database, folder).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(
         f"Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · load average "
         f"{os.getloadavg()[0]:.1f} (other work on the machine slows wall times)"
