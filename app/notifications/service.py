@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -14,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.config import get_settings
-from app.db import enqueue_after_commit, rows_affected, utcnow
-from app.i18n import N_, gettext, use_locale
+from app.db import rows_affected, utcnow
+from app.i18n import gettext, use_locale
 from app.notifications.models import EmailStatus, Notification
+from app.worker import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -31,25 +33,28 @@ class Kind:
     body: str
 
 
-_KINDS: dict[str, Kind] = {
-    "member.added": Kind(
-        N_("You were added to %(project)s"),
-        N_("%(by)s added you to the project %(project)s as %(role_label)s."),
-    ),
-}
+# Each domain declares its notification texts (marked with N_) as data beside the code that
+# sends them, and its wiring registers them at start-up: the web process and the worker (which
+# sends the e-mails) know the same texts whatever modules they happened to import.
+_KINDS: dict[str, Kind] = {}
+# Parameters shown in words rather than as stored (a role code → "Reviewer"), by parameter name.
+_PARAM_WORDS: dict[str, Callable[[Any], str]] = {}
 
 
-def register_kind(kind: str, *, title: str, body: str) -> None:
-    """Domains declare their notification texts (marked with N_) here."""
-    _KINDS[kind] = Kind(title, body)
+def register_kinds(kinds: Mapping[str, Kind]) -> None:
+    _KINDS.update(kinds)
+
+
+def register_param_words(name: str, to_words: Callable[[Any], str]) -> None:
+    """``%(<name>_label)s`` in a text shows the parameter ``name`` through ``to_words``."""
+    _PARAM_WORDS[name] = to_words
 
 
 def _params_for_display(params: dict[str, Any]) -> dict[str, Any]:
     shown = dict(params)
-    if "role" in shown:
-        from app.projects.service import role_label
-
-        shown["role_label"] = role_label(shown["role"])
+    for name, to_words in _PARAM_WORDS.items():
+        if name in shown:
+            shown[f"{name}_label"] = to_words(shown[name])
     return shown
 
 

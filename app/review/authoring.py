@@ -25,14 +25,12 @@ from app.review import queue
 from app.review.example_form import ExampleForm, validate
 from app.review.models import ReviewDecision
 
-audit.register_actions(
-    {
-        "example.add": N_("Added an example by hand"),
-        "example.resubmit": N_("Resubmitted a returned example"),
-        "example.edit": N_("Edited an example"),
-        "example.review_edit": N_("Edited an example during review"),
-    }
-)
+AUDIT_ACTIONS = {
+    "example.add": N_("Added an example by hand"),
+    "example.resubmit": N_("Resubmitted a returned example"),
+    "example.edit": N_("Edited an example"),
+    "example.review_edit": N_("Edited an example during review"),
+}
 MY_EXAMPLES_SHOWN = 200
 
 

@@ -23,22 +23,22 @@ from app.db import rows_affected, utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import N_, _
 from app.notifications import service as notifications
+from app.notifications.service import Kind
 from app.projects.models import Project
 from app.review import queue
 from app.review.models import Decision, ReviewDecision
 from app.review.settings import Rules, rules_for
 
-audit.register_actions(
-    {
-        "example.approve": N_("Approved example"),
-        "example.reject": N_("Returned example to its author"),
-    }
-)
-notifications.register_kind(
-    "review.returned",
-    title=N_("An example was returned to you"),
-    body=N_("%(by)s returned example #%(example)s in %(project)s: %(reason)s"),
-)
+AUDIT_ACTIONS = {
+    "example.approve": N_("Approved example"),
+    "example.reject": N_("Returned example to its author"),
+}
+NOTIFICATION_KINDS = {
+    "review.returned": Kind(
+        title=N_("An example was returned to you"),
+        body=N_("%(by)s returned example #%(example)s in %(project)s: %(reason)s"),
+    ),
+}
 
 MAX_REASON = 2000
 

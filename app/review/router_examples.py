@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import EditAccess, ReviewAccess, ViewAccess
 from app.datasets.models import Example, ExampleStatus
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import EditAccess, ReviewAccess, ViewAccess
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
 from app.review import authoring, decisions, example_form, history, pages, similar
@@ -50,7 +50,7 @@ def my_examples(
             "counts": authoring.my_counts(
                 session, project_id=ctx.project.id, author_id=ctx.user.id
             ),
-            "breadcrumbs": pages.crumbs(ctx, (_("My examples"), None)),
+            "breadcrumbs": ctx.crumbs((_("My examples"), None)),
         },
     )
 
@@ -83,7 +83,7 @@ def _form_page(
             "returned": returned,
             "datasets": authoring.project_datasets(session, project_id=ctx.project.id),
             "tags": authoring.project_tags(session, project_id=ctx.project.id),
-            "breadcrumbs": pages.crumbs(ctx, (_("My examples"), _mine(ctx)), (title, None)),
+            "breadcrumbs": ctx.crumbs((_("My examples"), _mine(ctx)), (title, None)),
         },
         status_code=status_code,
     )
@@ -288,8 +288,7 @@ def history_page(
             "source": pages.source_of(session, example),
             "entries": history.timeline(session, example=example),
             "revision_kinds": history.REVISION_KINDS,
-            "breadcrumbs": pages.crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (
                     _("Example #%(id)s") % {"id": example.id},
                     f"/projects/{ctx.project.id}/review/examples/{example.id}"
@@ -314,7 +313,7 @@ def similar_page(
             "ctx": ctx,
             "example": example,
             "similar": similar.similar_approved(session, example=example),
-            "breadcrumbs": pages.crumbs(ctx, (_("Similar approved examples"), None)),
+            "breadcrumbs": ctx.crumbs((_("Similar approved examples"), None)),
         },
         block="similar",
     )

@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.auth.dependencies import ApiLaunchAccess, ApiUser, ApiViewAccess
+from app.auth.dependencies import ApiUser
 from app.db import SessionDep
 from app.errors import ValidationFailed
+from app.projects.dependencies import ApiLaunchAccess, ApiViewAccess
 from app.tuning import catalog, control, pages, service
 from app.tuning.models import JobEvent, TuningJob
 from app.tuning.recommend import Choice

@@ -10,15 +10,16 @@ from babel import dates
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app.auth.dependencies import AdminUser, LaunchAccess, ManageAccess, ViewAccess
+from app.auth.dependencies import AdminUser
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.i18n import _, format_currency, get_locale
+from app.projects.dependencies import LaunchAccess, ManageAccess, ViewAccess
 from app.tuning import budget, catalog, control, experiments, pages, polling, service
 from app.tuning.forms import JobForm, JobFormFields, parse_choice
 from app.tuning.models import JobState
 from app.tuning.texts import format_day, state_label, state_tone
-from app.web import env, flash, redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter()
 
@@ -35,13 +36,13 @@ def _money(value: float | None, currency: str = "USD") -> str:
     return "—" if value is None else format_currency(value, currency or "USD")
 
 
-env.globals.update(
-    tuning_duration=_duration,
-    tuning_money=_money,
-    tuning_day=format_day,
-    tuning_state_label=state_label,
-    tuning_state_tone=state_tone,
-)
+TEMPLATE_GLOBALS = {
+    "tuning_duration": _duration,
+    "tuning_money": _money,
+    "tuning_day": format_day,
+    "tuning_state_label": state_label,
+    "tuning_state_tone": state_tone,
+}
 
 
 @router.get("/projects/{project_id}/tuning", name="tuning:jobs")

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from app.auth.dependencies import VersionAccess, ViewAccess
 from app.datasets.models import Dataset
 from app.datasets.versions import diff, downloads, queries, service
 from app.datasets.versions.leakage import KIND_LABELS
@@ -16,8 +15,8 @@ from app.datasets.versions.splits import SplitRule
 from app.db import SessionDep
 from app.errors import NotFound, ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import VersionAccess, ViewAccess
 from app.projects.service import ProjectContext
-from app.review.pages import crumbs
 from app.web import flash, redirect, render
 
 router = APIRouter()
@@ -36,7 +35,7 @@ def list_page(request: Request, session: SessionDep, ctx: ViewAccess) -> Respons
         {
             "ctx": ctx,
             "rows": queries.list_versions(session, project_id=ctx.project.id),
-            "breadcrumbs": crumbs(ctx, (_("Versions"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), None)),
         },
     )
 
@@ -71,7 +70,7 @@ def _new_page(
             "form": form,
             "errors": errors,
             "choices": choices,
-            "breadcrumbs": crumbs(ctx, (_("Versions"), _base(ctx)), (_("New version"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
         },
         status_code=status_code,
     )
@@ -159,7 +158,7 @@ def check(
             "plan": plan,
             "report": report,
             "kind_labels": KIND_LABELS,
-            "breadcrumbs": crumbs(ctx, (_("Versions"), _base(ctx)), (_("New version"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
         },
     )
 
@@ -220,8 +219,7 @@ def detail(request: Request, session: SessionDep, ctx: ViewAccess, version_id: i
             "diff": diff.diff_versions(session, version=version, previous=previous),
             "histogram": queries.histogram_rows(version),
             "kind_labels": KIND_LABELS,
-            "breadcrumbs": crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (_("Versions"), _base(ctx)),
                 (
                     _("%(dataset)s v%(number)s")
@@ -252,8 +250,7 @@ def examples(
             "row": row,
             "version": version,
             "listing": queries.examples_page(session, version=version, split=split, page=page),
-            "breadcrumbs": crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (_("Versions"), _base(ctx)),
                 (
                     _("%(dataset)s v%(number)s")

@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
-from app.auth.dependencies import EditAccess, ViewAccess
 from app.datasets import service
 from app.datasets.editing import change_log
 from app.datasets.intake import samples, storage, uploads
@@ -20,6 +19,7 @@ from app.datasets.web import contexts
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import EditAccess, ViewAccess
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/projects/{project_id}/datasets")

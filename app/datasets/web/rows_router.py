@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import EditAccess, ViewAccess
 from app.datasets import service
 from app.datasets.editing import bulk, conflicts, examples, fixes, redaction
 from app.datasets.models import Dataset
@@ -23,6 +22,7 @@ from app.datasets.web import contexts
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.i18n import _, format_number, ngettext
+from app.projects.dependencies import EditAccess, ViewAccess
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
 from app.web import flash, is_htmx, redirect, render

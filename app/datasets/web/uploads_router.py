@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from app.auth.dependencies import EditAccess, ViewAccess
 from app.datasets import service
 from app.datasets.intake import uploads
 from app.datasets.models import UploadStatus
@@ -18,6 +17,7 @@ from app.datasets.web import contexts
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.i18n import _, format_number
+from app.projects.dependencies import EditAccess, ViewAccess
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/projects/{project_id}/datasets/{dataset_id}/uploads")

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.auth.dependencies import ApiEvaluateAccess, ApiViewAccess, ApiVoteAccess
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.evaluations import service, votes
@@ -19,6 +18,7 @@ from app.evaluations.models import EvalItem, EvalOutput, Evaluation
 from app.evaluations.schemas import EvaluationSpec
 from app.evaluations.texts import error_text, status_label
 from app.evaluations.web import results
+from app.projects.dependencies import ApiEvaluateAccess, ApiViewAccess, ApiVoteAccess
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"])
 MAX_PAGE = 200

@@ -28,9 +28,9 @@ from app.evaluations.models import (
 )
 from app.evaluations.schemas import CandidateSummary, RunSummary
 from app.evaluations.scoring import stats
-from app.evaluations.scoring.diff import Segment, diff_segments
 from app.evaluations.scoring.metrics import ItemScores
 from app.i18n import N_, _
+from app.text.diff import Segment, diff_segments
 
 ITEMS_PER_PAGE = 20
 FILTERS: dict[str, str] = {

@@ -8,18 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import EvaluateAccess, ManageAccess, ViewAccess, VoteAccess
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.evaluations import fixes, golden, service, texts, votes
 from app.evaluations.models import EvalItem, Evaluation
 from app.evaluations.web import exports, forms, pages, results
 from app.i18n import _
+from app.projects.dependencies import EvaluateAccess, ManageAccess, ViewAccess, VoteAccess
 from app.review import example_form
-from app.web import env, flash, redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter()
-env.globals.update(texts.templates_globals())
 
 TextList = Annotated[list[str], Form()]
 FormText = Annotated[str, Form()]
