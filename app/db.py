@@ -119,6 +119,15 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
+def discard_changes(session: Session) -> None:
+    """A service refused the request's action (``ValidationFailed``, ``Conflict``…) and the handler
+    shows that refusal (the form again with its messages, a toast and a redirect, a JSON error):
+    what the action wrote so far is thrown away now, so the page is built from the database as it
+    was, and the request's unit of work commits nothing of the refused action. Every handler that
+    catches a refusal calls this first (``tests/test_unit_of_work.py`` checks it)."""
+    session.rollback()
+
+
 # scope="function": the commit runs before the response is sent, so a failed commit can never
 # follow a fragment that already said "saved".
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

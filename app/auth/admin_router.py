@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from app.auth import service
 from app.auth.dependencies import AdminUser
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
 from app.system import check_broker, check_database, worker_status
@@ -50,6 +50,7 @@ def create_user(
             session, actor=admin, email=email, name=name, password=password, is_admin=is_admin
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"name": name, "email": email, "is_admin": is_admin}
         return render(
             request,
@@ -103,6 +104,7 @@ def reset_password(
     try:
         user = service.reset_password(session, actor=admin, user_id=user_id, new_password=password)
     except ValidationFailed as error:
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, "/admin/users")
     flash(

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from app.auth import audit
 from app.auth.dependencies import AdminUser
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.emulator.client import EmulatorControl, EmulatorRefused, EmulatorUnavailable
 from app.emulator.control import FAULT_KINDS, ROUTE_NAMES
 from app.errors import ValidationFailed
@@ -55,6 +55,7 @@ def save_connection(
     try:
         service.save_settings(session, actor=admin, form=form)
     except ValidationFailed as error:
+        discard_changes(session)
         shown = {
             "mode": mode,
             "project": project,
@@ -93,6 +94,7 @@ def upload_key(
     try:
         email = service.save_service_account_key(session, actor=admin, raw=raw)
     except ValidationFailed as error:
+        discard_changes(session)
         return render(
             request,
             "genai/connection.html",
@@ -222,6 +224,7 @@ def queue_fault(
         payload = _fault_payload(route, kind, status, retry_after, delay_ms, count)
         _control().add_fault(payload)
     except ValidationFailed as error:
+        discard_changes(session)
         flash(request, error.message, "error")
     except (EmulatorUnavailable, EmulatorRefused) as error:
         flash(

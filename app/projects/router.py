@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
 from app.projects import nav, overview, service
@@ -68,6 +68,7 @@ def create_project(
             system_instruction=system_instruction,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"name": name, "description": description, "system_instruction": system_instruction}
         return render(
             request,
@@ -131,6 +132,7 @@ def add_member(
             session, actor=ctx.user, project=ctx.project, email=email, role=role
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return render(
             request,
             "projects/members.html",
@@ -210,6 +212,7 @@ def save_settings(
             system_instruction=system_instruction,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"name": name, "description": description, "system_instruction": system_instruction}
         return render(
             request,

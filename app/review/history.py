@@ -77,7 +77,7 @@ def timeline(session: Session, *, example: Example) -> list[Entry]:
                 kind=decision.decision,
                 actor=names.get(decision.reviewer_id, ""),
                 revision=decision.revision,
-                note=decision.reason,
+                note=decision.reason_text,
                 final=decision.final,
             )
         )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.datasets.models import Example, ExampleStatus
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
 from app.projects.dependencies import ReviewAccess
@@ -117,7 +117,7 @@ def approve(
             session, actor=ctx.user, project=ctx.project, example_id=example_id, revision=revision
         )
     except ConflictingAnswers as conflict:
-        session.rollback()
+        discard_changes(session)
         example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
         return _render_card(
             request, session, ctx, example, errors={"conflict": conflict.message}, status_code=409
@@ -155,6 +155,7 @@ def reject(
             reason=reason,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
         return _render_card(
             request,
@@ -188,15 +189,17 @@ def resolve(
 ) -> Response:
     """Keep this example's answer: the approved one with the other answer goes back to its
     author, then this example is approved."""
-    decisions.withdraw_for_conflict(
-        session, actor=ctx.user, project=ctx.project, approved_id=other, replacement_id=example_id
-    )
     try:
-        outcome = decisions.approve(
-            session, actor=ctx.user, project=ctx.project, example_id=example_id, revision=revision
+        outcome = decisions.keep_answer(
+            session,
+            actor=ctx.user,
+            project=ctx.project,
+            example_id=example_id,
+            revision=revision,
+            other_id=other,
         )
     except ConflictingAnswers as conflict:
-        session.rollback()
+        discard_changes(session)
         example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
         return _render_card(
             request, session, ctx, example, errors={"conflict": conflict.message}, status_code=409

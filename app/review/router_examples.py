@@ -9,14 +9,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.datasets.models import Example, ExampleStatus
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
 from app.projects.dependencies import EditAccess, ReviewAccess, ViewAccess
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
 from app.review import authoring, decisions, example_form, history, pages, similar
-from app.review.decisions import ConflictingAnswers
 from app.review.router import serve_next
 from app.web import flash, redirect, render
 
@@ -120,6 +119,7 @@ def create_example(
     try:
         example = authoring.add_example(session, actor=ctx.user, project=ctx.project, form=form)
     except ValidationFailed as error:
+        discard_changes(session)
         return _form_page(
             request, session, ctx, "review/mine_form.html", form, error.errors, status_code=422
         )
@@ -172,6 +172,7 @@ def save_mine(
             session, actor=ctx.user, example=example, revision=revision, form=form
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return _form_page(
             request,
             session,
@@ -231,18 +232,17 @@ def save_as_reviewer(
         note=note,
     )
     try:
-        authoring.save_by_reviewer(
-            session, actor=ctx.user, example=example, revision=revision, form=form
+        approved = authoring.correct(
+            session,
+            actor=ctx.user,
+            project=ctx.project,
+            example=example,
+            revision=revision,
+            form=form,
+            then_approve=then == "approve",
         )
-        if then == "approve":
-            decisions.approve(
-                session,
-                actor=ctx.user,
-                project=ctx.project,
-                example_id=example.id,
-                revision=example.revision,
-            )
     except ValidationFailed as error:
+        discard_changes(session)
         return _form_page(
             request,
             session,
@@ -253,8 +253,8 @@ def save_as_reviewer(
             example=example,
             status_code=422,
         )
-    except ConflictingAnswers:
-        # The edit stands (it is a new revision); the card shows the conflict to resolve.
+    if then == "approve" and not approved:
+        # The correction stands (a new revision); the card shows the conflict to resolve.
         flash(
             request,
             _(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.datasets.models import Dataset, Example, Upload
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, ngettext
 from app.projects.dependencies import ManageAccess, ReviewAccess
@@ -211,6 +211,7 @@ def bulk(
             reason=reason,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, back)
     message, level = _bulk_message(result, chosen)
@@ -290,6 +291,7 @@ def save_settings(
             lease_minutes=lease_minutes,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form: dict[str, object] = {
             "approvals_required": approvals_required,
             "auto_assign": auto_assign,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from app.auth.dependencies import ApiUser
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.projects.dependencies import ApiLaunchAccess, ApiViewAccess
 from app.tuning import catalog, control, pages, service
@@ -234,7 +234,7 @@ def create_job(session: SessionDep, ctx: ApiLaunchAccess, body: JobIn) -> Respon
             leakage_acknowledged=body.acknowledge_leakage,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         return JSONResponse(
             {"error": {"code": "not_ready", "message": error.message, "fields": error.errors}},
             status_code=422,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app.auth.dependencies import AdminUser
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, format_currency, get_locale
 from app.projects.dependencies import LaunchAccess, ManageAccess, ViewAccess
@@ -83,7 +83,7 @@ def create_job(
             leakage_acknowledged=form.acknowledge_leakage,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context = pages.new_job_context(session, ctx, form, error.errors)
         return render(request, "tuning/new.html", context, status_code=422)
     if job.state == JobState.AWAITING_APPROVAL:
@@ -188,6 +188,7 @@ def save_budget(
             approval_threshold=approval_threshold,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"monthly_budget": monthly_budget, "approval_threshold": approval_threshold}
         return render(
             request,
@@ -257,6 +258,7 @@ def _catalog_context(session: SessionDep, **extra: object) -> dict[str, object]:
         try:
             catalog.parse_catalog(saved)
         except catalog.CatalogError as error:
+            discard_changes(session)
             problems = error.problems
     context: dict[str, object] = {
         "catalog": catalog.current(session),
@@ -282,6 +284,7 @@ def save_catalog(
     try:
         catalog.save_override(session, actor=admin, text=yaml_text)
     except catalog.CatalogError as error:
+        discard_changes(session)
         context = _catalog_context(session, yaml_text=yaml_text, errors=error.problems)
         return render(request, "tuning/catalog.html", context, status_code=422)
     flash(request, _("The model catalog was saved; new jobs use it within seconds."))

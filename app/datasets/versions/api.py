@@ -18,7 +18,7 @@ from app.datasets.models import Dataset
 from app.datasets.versions import downloads, queries, service
 from app.datasets.versions.leakage import LeakageReport
 from app.datasets.versions.splits import SplitRule
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import NotFound
 from app.projects.dependencies import ApiVersionAccess, ApiViewAccess
 from app.projects.service import ProjectContext
@@ -200,7 +200,7 @@ def create(session: SessionDep, ctx: ApiVersionAccess, body: VersionIn) -> Respo
             acknowledge_leakage=body.acknowledge_leakage,
         )
     except service.LeakageFound as found:
-        session.rollback()
+        discard_changes(session)
         error = {
             "code": "leakage",
             "message": found.message,

@@ -12,7 +12,7 @@ from app.datasets.models import Dataset
 from app.datasets.versions import diff, downloads, queries, service
 from app.datasets.versions.leakage import KIND_LABELS
 from app.datasets.versions.splits import SplitRule
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import NotFound, ValidationFailed
 from app.i18n import _
 from app.projects.dependencies import VersionAccess, ViewAccess
@@ -146,6 +146,7 @@ def check(
         dataset = _dataset(session, ctx, dataset_id)
         plan = service.plan_version(session, dataset=dataset, request=parse_request(form))
     except ValidationFailed as error:
+        discard_changes(session)
         return _new_page(request, session, ctx, form, error.errors, status_code=422)
     report = service.check_leakage(session, plan=plan)
     return render(
@@ -189,9 +190,10 @@ def create(
             seen_leakage=fingerprint or None,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return _new_page(request, session, ctx, form, error.errors, status_code=422)
     except service.LeakageFound as found:
-        session.rollback()
+        discard_changes(session)
         flash(request, found.message, "error")
         return check(
             request, session, ctx, dataset_id, note, kind, pilot_size, seed, validation_percent

@@ -16,7 +16,7 @@ from app.datasets.intake import samples, storage, uploads
 from app.datasets.report import downloads
 from app.datasets.report.rows import Filters
 from app.datasets.web import contexts
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
 from app.projects.dependencies import EditAccess, ViewAccess
@@ -57,7 +57,7 @@ def create_dataset(
             session, actor=ctx.user, dataset=dataset, name=chosen.filename or "", stream=chosen.file
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context = contexts.list_context(session, ctx, form=form, errors=error.errors)
         return render(request, "datasets/list.html", context, status_code=422)
     base = f"/projects/{ctx.project.id}/datasets/{dataset.id}"
@@ -110,7 +110,7 @@ def save_settings(
             threshold=threshold,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         dataset = service.get_dataset(session, project_id=ctx.project.id, dataset_id=dataset_id)
         context = contexts.report_context(session, request, ctx, dataset, Filters())
         context.update(

@@ -19,7 +19,7 @@ from app.datasets.models import Dataset
 from app.datasets.report import rows
 from app.datasets.report.rows import Filters
 from app.datasets.web import contexts
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, format_number, ngettext
 from app.projects.dependencies import EditAccess, ViewAccess
@@ -153,7 +153,7 @@ def save_row(
             session, actor=ctx.user, dataset=dataset, example=example, change=change
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         dataset = _dataset(session, ctx, dataset_id)
         form = {"roles": roles, "texts": texts, "system": system, "tag": tag, "split": split}
         context = _row_context(

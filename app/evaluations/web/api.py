@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.evaluations import service, votes
 from app.evaluations.models import EvalItem, EvalOutput, Evaluation
@@ -197,7 +197,7 @@ def create_evaluation(
             session, project=ctx.project, actor=ctx.user, spec=body
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         return JSONResponse(
             {"error": {"code": "invalid", "message": error.message, "fields": error.errors}},
             status_code=422,

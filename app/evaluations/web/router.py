@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.evaluations import fixes, golden, service, texts, votes
 from app.evaluations.models import EvalItem, Evaluation
@@ -55,7 +55,7 @@ def create_evaluation(
             session, project=ctx.project, actor=ctx.user, spec=spec
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context = pages.new_context(session, ctx, data, error.errors)
         return render(request, "evaluations/new.html", context, status_code=422)
     flash(request, _("Evaluation started. This page follows it until the comparison is ready."))
@@ -86,7 +86,7 @@ def set_golden_set(
         chosen = int(version_id) if version_id.strip().isdigit() else 0
         version = golden.set_golden(session, actor=ctx.user, project=ctx.project, version_id=chosen)
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, f"/projects/{ctx.project.id}/evaluations/scorecard")
     flash(request, _("Version %(number)s is now the golden set.") % {"number": version.number})
@@ -224,7 +224,7 @@ def cast_vote(
             comment=comment,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, f"{base}/{item_id}" if item_id.isdigit() else base)
     flash(request, _("Vote saved."))
@@ -311,7 +311,7 @@ def save_fix(
     try:
         example = fixes.save_fix(session, ctx=ctx, evaluation=evaluation, item=item, form=form)
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context.update(form=form, errors=error.errors)
         return render(request, "evaluations/fix.html", context, status_code=422)
     flash(
