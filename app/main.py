@@ -25,6 +25,7 @@ from app.datasets.web import api as datasets_api
 from app.datasets.web import datasets_router
 from app.datasets.web import rows_router as datasets_rows_router
 from app.datasets.web import uploads_router as datasets_upload_router
+from app.emulator import admin_router as emulator_admin_router
 from app.evaluations.web import api as evaluations_api
 from app.evaluations.web import router as evaluations_router
 from app.genai import router as genai_router
@@ -141,6 +142,7 @@ def create_app() -> FastAPI:
         admin_router.router,
         audit_router.router,
         genai_router.router,
+        emulator_admin_router.router,
         projects_router.router,
         datasets_router.router,
         datasets_upload_router.router,
