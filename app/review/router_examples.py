@@ -16,6 +16,7 @@ from app.projects.dependencies import EditAccess, ReviewAccess, ViewAccess
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
 from app.review import authoring, decisions, example_form, history, pages, similar
+from app.review.example_form import ExampleFormFields
 from app.review.router import serve_next
 from app.web import flash, redirect, render
 
@@ -100,22 +101,9 @@ def create_example(
     request: Request,
     session: SessionDep,
     ctx: EditAccess,
-    turn_role: TextList = [],  # noqa: B006 - FastAPI copies defaults
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
-    dataset_id: FormText = "",
-    then: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
 ) -> Response:
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-        dataset_id=dataset_id,
-    )
+    form = fields.to_form()
     try:
         example = authoring.add_example(session, actor=ctx.user, project=ctx.project, form=form)
     except ValidationFailed as error:
@@ -124,7 +112,7 @@ def create_example(
             request, session, ctx, "review/mine_form.html", form, error.errors, status_code=422
         )
     flash(request, _("Example #%(id)s was added and is waiting for review.") % {"id": example.id})
-    if then == "another":
+    if fields.then == "another":
         return redirect(request, f"{_mine(ctx)}/new")
     return redirect(request, _mine(ctx))
 
@@ -150,22 +138,10 @@ def save_mine(
     ctx: EditAccess,
     example_id: int,
     revision: Annotated[int, Form()],
-    turn_role: TextList = [],  # noqa: B006
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
-    note: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
 ) -> Response:
     example = authoring.authored_example(session, ctx=ctx, example_id=example_id)
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-        note=note,
-    )
+    form = fields.to_form()
     was_returned = example.status == ExampleStatus.REJECTED
     try:
         authoring.save_by_author(
@@ -213,24 +189,11 @@ def save_as_reviewer(
     ctx: ReviewAccess,
     example_id: int,
     revision: Annotated[int, Form()],
-    turn_role: TextList = [],  # noqa: B006
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
-    note: FormText = "",
-    then: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
 ) -> Response:
     """Save a reviewer's correction as a new revision; "save and approve" decides it too."""
     example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-        note=note,
-    )
+    form = fields.to_form()
     try:
         approved = authoring.correct(
             session,
@@ -239,7 +202,7 @@ def save_as_reviewer(
             example=example,
             revision=revision,
             form=form,
-            then_approve=then == "approve",
+            then_approve=fields.then == "approve",
         )
     except ValidationFailed as error:
         discard_changes(session)
@@ -253,7 +216,7 @@ def save_as_reviewer(
             example=example,
             status_code=422,
         )
-    if then == "approve" and not approved:
+    if fields.then == "approve" and not approved:
         # The correction stands (a new revision); the card shows the conflict to resolve.
         flash(
             request,
@@ -269,7 +232,7 @@ def save_as_reviewer(
         _("Your changes to #%(id)s were saved as revision %(n)s.")
         % {"id": example_id, "n": example.revision},
     )
-    if then == "approve":
+    if fields.then == "approve":
         return serve_next(request, session, ctx, after=example_id)
     return redirect(request, f"/projects/{ctx.project.id}/review/examples/{example_id}")
 

@@ -15,7 +15,7 @@ from app.evaluations.models import EvalItem, Evaluation
 from app.evaluations.web import exports, forms, pages, results
 from app.i18n import _
 from app.projects.dependencies import EvaluateAccess, ManageAccess, ViewAccess, VoteAccess
-from app.review import example_form
+from app.review.example_form import ExampleFormFields
 from app.web import flash, redirect, render
 
 router = APIRouter()
@@ -291,21 +291,11 @@ def save_fix(
     ctx: EvaluateAccess,
     evaluation_id: int,
     item_id: int,
-    turn_role: TextList = [],  # noqa: B006 - FastAPI copies defaults
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
     candidate: FormText = "",
 ) -> Response:
     context = _fix_context(session, ctx, evaluation_id, item_id, candidate)
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-    )
+    form = fields.to_form()
     evaluation, item = context["evaluation"], context["item"]
     assert isinstance(evaluation, Evaluation) and isinstance(item, EvalItem)
     try:
