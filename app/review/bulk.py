@@ -29,7 +29,7 @@ from app.review.decisions import Answer, check_reason, conflicting_approved_many
 from app.review.models import Decision, ReviewDecision, ReviewLease, ReviewSkip
 from app.review.settings import Rules, rules_for
 
-audit.register_actions({"example.bulk_decision": N_("Decided examples in bulk")})
+AUDIT_ACTIONS = {"example.bulk_decision": N_("Decided examples in bulk")}
 
 
 @dataclass

@@ -26,7 +26,7 @@ from app import shutdown
 from app.auth import audit
 from app.auth.models import User
 from app.datasets.models import Example, ExampleStatus
-from app.db import enqueue_after_commit, refresh_statistics, rows_affected, task_session, utcnow
+from app.db import refresh_statistics, rows_affected, task_session, utcnow
 from app.errors import Conflict, NotFound
 from app.i18n import N_, _
 from app.projects.models import Project
@@ -35,16 +35,14 @@ from app.projects.service import membership
 from app.review import bulk, queue
 from app.review.models import BulkRun, BulkRunStatus, Decision, ReviewDecision
 from app.review.settings import rules_for
-from app.worker import send_task
+from app.worker import enqueue_after_commit, send_task
 
 logger = logging.getLogger(__name__)
 
-audit.register_actions(
-    {
-        "example.approve_all": N_("Started approving all matching examples"),
-        "example.approve_all_done": N_("Finished approving all matching examples"),
-    }
-)
+AUDIT_ACTIONS = {
+    "example.approve_all": N_("Started approving all matching examples"),
+    "example.approve_all_done": N_("Finished approving all matching examples"),
+}
 
 RUN_TASK = "review.run_bulk_approval"
 CHUNK = 500  # examples decided per transaction

@@ -29,12 +29,10 @@ from app.genai.types import ADAPTER_SIZES
 from app.i18n import N_, _
 from app.tuning.models import CatalogOverride
 
-audit.register_actions(
-    {
-        "tuning_catalog.update": N_("Edited the tuning model catalog"),
-        "tuning_catalog.reset": N_("Restored the shipped tuning model catalog"),
-    }
-)
+AUDIT_ACTIONS = {
+    "tuning_catalog.update": N_("Edited the tuning model catalog"),
+    "tuning_catalog.reset": N_("Restored the shipped tuning model catalog"),
+}
 
 SHIPPED_PATH = Path(__file__).with_name("catalog.yaml")
 OVERRIDE_ID = 1

@@ -22,10 +22,10 @@ from app.datasets.models import Dataset
 from app.datasets.versions import service
 from app.datasets.versions.models import VersionBuild, VersionBuildStatus
 from app.datasets.versions.splits import SplitRule
-from app.db import enqueue_after_commit, rows_affected, task_session, utcnow
+from app.db import rows_affected, task_session, utcnow
 from app.errors import Conflict, NotFound
 from app.i18n import _
-from app.worker import send_task
+from app.worker import enqueue_after_commit, send_task
 
 logger = logging.getLogger(__name__)
 

@@ -8,16 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from app.auth.dependencies import VersionAccess, ViewAccess
 from app.datasets.models import Dataset
 from app.datasets.versions import builds, diff, downloads, queries, service
 from app.datasets.versions.leakage import KIND_LABELS, LeakageReport
 from app.datasets.versions.splits import SplitRule
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import VersionAccess, ViewAccess
 from app.projects.service import ProjectContext
-from app.review.pages import crumbs
 from app.web import flash, redirect, render
 
 router = APIRouter()
@@ -36,7 +35,7 @@ def list_page(request: Request, session: SessionDep, ctx: ViewAccess) -> Respons
         {
             "ctx": ctx,
             "rows": queries.list_versions(session, project_id=ctx.project.id),
-            "breadcrumbs": crumbs(ctx, (_("Versions"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), None)),
         },
     )
 
@@ -71,7 +70,7 @@ def _new_page(
             "form": form,
             "errors": errors,
             "choices": choices,
-            "breadcrumbs": crumbs(ctx, (_("Versions"), _base(ctx)), (_("New version"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
         },
         status_code=status_code,
     )
@@ -148,6 +147,7 @@ def check(
         dataset = _dataset(session, ctx, dataset_id)
         plan = service.plan_version(session, dataset=dataset, request=parse_request(form))
     except ValidationFailed as error:
+        discard_changes(session)
         return _new_page(request, session, ctx, form, error.errors, status_code=422)
     report = service.check_leakage(session, plan=plan)
     return render(
@@ -160,7 +160,7 @@ def check(
             "plan": plan,
             "report": report,
             "kind_labels": KIND_LABELS,
-            "breadcrumbs": crumbs(ctx, (_("Versions"), _base(ctx)), (_("New version"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
         },
     )
 
@@ -206,8 +206,10 @@ def create(
             seen_leakage=fingerprint or None,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return _new_page(request, session, ctx, form, error.errors, status_code=422)
     except Conflict as refused:
+        discard_changes(session)
         flash(request, refused.message, "error")
         return _new_page(request, session, ctx, form, {}, status_code=409)
     return redirect(request, f"{_base(ctx)}/builds/{build.id}")
@@ -238,7 +240,7 @@ def build_page(request: Request, session: SessionDep, ctx: ViewAccess, build_id:
             "build": build,
             "dataset": dataset,
             "build_url": f"{_base(ctx)}/builds/{build.id}",
-            "breadcrumbs": crumbs(ctx, (_("Versions"), _base(ctx)), (_("New version"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
         },
         block="build",
     )
@@ -259,8 +261,7 @@ def detail(request: Request, session: SessionDep, ctx: ViewAccess, version_id: i
             "diff": diff.diff_versions(session, version=version, previous=previous),
             "histogram": queries.histogram_rows(version),
             "kind_labels": KIND_LABELS,
-            "breadcrumbs": crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (_("Versions"), _base(ctx)),
                 (
                     _("%(dataset)s v%(number)s")
@@ -291,8 +292,7 @@ def examples(
             "row": row,
             "version": version,
             "listing": queries.examples_page(session, version=version, split=split, page=page),
-            "breadcrumbs": crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (_("Versions"), _base(ctx)),
                 (
                     _("%(dataset)s v%(number)s")

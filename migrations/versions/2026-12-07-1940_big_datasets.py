@@ -1,8 +1,8 @@
 """big datasets: stored report summaries, bulk approval runs, version builds
 
-Revision ID: 0010_big_datasets
-Revises: 0009_evaluations
-Create Date: 2026-12-07 18:40:00
+Revision ID: 0011_big_datasets
+Revises: 0010_review_reason_code
+Create Date: 2026-12-07 19:40:00
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import app.db
 
-revision: str = "0010_big_datasets"
-down_revision: str | Sequence[str] | None = "0009_evaluations"
+revision: str = "0011_big_datasets"
+down_revision: str | Sequence[str] | None = "0010_review_reason_code"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
