@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.auth import audit
 from app.auth.models import User
 from app.datasets.models import Example, ExampleStatus
-from app.db import rows_affected, utcnow
+from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied
 from app.i18n import N_
 from app.projects.models import Project
@@ -174,23 +174,22 @@ def _lock(
     session: Session, candidates: Sequence[_Candidate], result: BulkResult
 ) -> list[_Candidate]:
     """Compare-and-set on each example (still pending at the revision shown), as one decision
-    does; the statement takes the row's write lock until the batch commits."""
-    locked = []
-    for candidate in candidates:
-        changed = session.execute(
+    does, in one statement for the batch (one per example cost a round trip each: most of
+    the time on PostgreSQL); it takes the rows' write locks until the batch commits."""
+    locked_ids = set(
+        session.scalars(
             update(Example)
             .where(
-                Example.id == candidate.id,
+                tuple_(Example.id, Example.revision).in_([(c.id, c.revision) for c in candidates]),
                 Example.status == ExampleStatus.PENDING,
-                Example.revision == candidate.revision,
             )
             .values(status=ExampleStatus.PENDING, updated_at=Example.updated_at)
+            .returning(Example.id)
             .execution_options(synchronize_session=False)
         )
-        if rows_affected(changed) == 1:
-            locked.append(candidate)
-        else:
-            result.moved.append(candidate.id)
+    )
+    locked = [c for c in candidates if c.id in locked_ids]
+    result.moved.extend(c.id for c in candidates if c.id not in locked_ids)
     return locked
 
 
