@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.db import task_session
+from app.db import maintain_statistics, task_session
 from app.system import record_heartbeat
 from app.worker import celery_app
 
@@ -11,3 +11,9 @@ from app.worker import celery_app
 def heartbeat() -> None:
     with task_session() as session:
         record_heartbeat(session, "worker")
+
+
+@celery_app.task(name="core.maintain_database", soft_time_limit=120)
+def maintain_database() -> None:
+    with task_session() as session:
+        maintain_statistics(session)

@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
 from fastapi import Depends
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    DateTime,
+    Engine,
+    MetaData,
+    Result,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -65,10 +75,22 @@ class CreatedAtMixin:
 _engine: Engine | None = None
 
 
+# How long a SQLite connection waits for another process's write lock before "database is
+# locked". Writers keep their transactions short (bulk work commits in chunks), so a wait this
+# long means something is wrong, not busy.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Rows ANALYZE samples per index on SQLite: statistics good enough for the planner at any size,
+# in milliseconds even with millions of rows (https://sqlite.org/lang_analyze.html).
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
 def _build_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -80,7 +102,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
     cursor.close()
+
+
+def refresh_statistics(connection: Connection | Session, *tables: str) -> None:
+    """Bring the query planner's statistics up to date after a bulk change (an import, a bulk
+    approval). SQLite keeps none unless asked: without them it may plan a lookup by hash on the
+    wrong index and read a whole dataset per query. PostgreSQL's autovacuum gets there too, but
+    only after a delay; asking right away keeps the first minutes after an import fast.
+
+    On PostgreSQL this is ``VACUUM (ANALYZE)``, on a connection of its own (it cannot run in a
+    transaction): it also marks the new rows visible to all, so the report's counts read the
+    indexes alone instead of visiting every row (an index-only scan needs that mark)."""
+    bind = connection.connection() if isinstance(connection, Session) else connection
+    if bind.dialect.name == "sqlite":
+        # Sampled (analysis_limit), so this takes milliseconds whatever the size.
+        for table in tables or ("",):
+            bind.execute(text(f"ANALYZE {table}".strip()))
+        return
+    with bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+        for table in tables:
+            own.execute(text(f"VACUUM (ANALYZE) {table}"))
+
+
+def maintain_statistics(connection: Connection | Session) -> None:
+    """The periodic tidy-up SQLite recommends for long-lived connections: ``PRAGMA optimize``
+    re-analyses the tables whose statistics are missing or out of date, and nothing else
+    (https://sqlite.org/pragma.html#pragma_optimize). PostgreSQL's autovacuum does this itself."""
+    bind = connection.connection() if isinstance(connection, Session) else connection
+    if bind.dialect.name == "sqlite":
+        bind.execute(text("PRAGMA optimize"))
 
 
 def get_engine() -> Engine:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init, worker_shutting_down
+from celery.app.autoretry import add_autoretry_behaviour
+from celery.signals import setup_logging, worker_init, worker_process_init, worker_shutting_down
 from kombu import pools as kombu_pools
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -26,6 +27,7 @@ TASK_MODULES = [
     "app.core_tasks",
     "app.notifications.tasks",
     "app.datasets.tasks",
+    "app.review.tasks",
     "app.tuning.tasks",
     "app.evaluations.tasks",
 ]
@@ -55,6 +57,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "tuning.sweep_launches": _periodic("tuning.sweep_launches", 15),
     # Re-send evaluation runs whose message was lost or whose worker died (claim expired).
     "evaluations.sweep_runs": _periodic("evaluations.sweep_runs", 30),
+    # Re-send version builds whose message was lost or whose worker died.
+    "datasets.sweep_version_builds": _periodic("datasets.sweep_version_builds", 60),
+    # Re-send "approve all" runs whose message was lost or whose worker died.
+    "review.sweep_bulk_runs": _periodic("review.sweep_bulk_runs", 30),
+    # Keep the query planner's statistics current (SQLite only: PostgreSQL's autovacuum does).
+    "core.maintain_database": _periodic("core.maintain_database", 3600),
 }
 
 
@@ -154,6 +162,41 @@ def _drop_pending_tasks(session: Session, transaction: SessionTransaction) -> No
     # where the buffer must go. Savepoints (transactions with a parent) keep it.
     if transaction.parent is None:
         session.info.pop(_PENDING_KEY, None)
+
+
+# --- Periodic tasks and a busy database ---------------------------------------------------------
+# A periodic task that finds the database busy ("database is locked" on SQLite while an import
+# commits, a dropped PostgreSQL connection) tries again shortly instead of failing: a few
+# retries with backoff, each logged; only a database that stays unavailable fails the task,
+# and Celery logs that failure as an error. Every periodic task is idempotent (a sweep, a
+# heartbeat), so running it again is safe.
+BEAT_RETRY_OPTIONS: dict[str, Any] = {
+    "retry_backoff": 2,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "retry_kwargs": {"max_retries": 5},
+}
+
+
+def make_periodic_tasks_retry() -> list[str]:
+    """Give every task of the beat schedule automatic retries on database errors (once the
+    worker has imported the task modules). Returns the names of the tasks it changed."""
+    from sqlalchemy.exc import DBAPIError
+
+    changed = []
+    for entry in BEAT_SCHEDULE.values():
+        task = celery_app.tasks.get(entry["task"])
+        if task is None or hasattr(task, "_orig_run"):
+            continue
+        add_autoretry_behaviour(task, autoretry_for=(DBAPIError,), **BEAT_RETRY_OPTIONS)
+        changed.append(task.name)
+    return changed
+
+
+@worker_init.connect
+def _periodic_tasks_retry(**_kwargs: Any) -> None:
+    # Sent after the worker imported TASK_MODULES and before it forks its children.
+    make_periodic_tasks_retry()
 
 
 @worker_process_init.connect

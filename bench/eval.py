@@ -18,9 +18,11 @@ own per-call CPU under the interpreter lock dominates).
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,9 @@ from typing import Any
 from _scratch_database import add_database_option, scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-eval-"))
+# The folder (logs, embedded broker, a SQLite database of up to ~100 MB) goes when the run
+# ends, however it ends short of being killed.
+atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 TRAIN_EXAMPLES = 100
 MAX_RATIO = 1.2
 _WORDS = (

@@ -17,8 +17,10 @@ emulator as its own process (jobs mid-training, so every poll also reads the tra
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,9 @@ from typing import Any
 from _scratch_database import add_database_option, scratch_database
 
 WORK = Path(tempfile.mkdtemp(prefix="tunedesk-bench-polling-"))
+# The folder (logs, embedded broker, a SQLite database of up to ~100 MB) goes when the run
+# ends, however it ends short of being killed.
+atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 QUEUE = f"bench-polling-{uuid.uuid4().hex[:8]}"
 
 

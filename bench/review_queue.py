@@ -16,8 +16,10 @@ percentile. Target: every page's median under 100 ms. Exits non-zero when a medi
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -31,6 +33,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 _VAR = tempfile.mkdtemp(prefix="tunedesk-bench-review-")
+# The folder (logs, embedded broker, a SQLite database of up to ~100 MB) goes when the run
+# ends, however it ends short of being killed.
+atexit.register(shutil.rmtree, _VAR, ignore_errors=True)
 os.environ.update(
     {
         "TUNEDESK_VAR_DIR": _VAR,

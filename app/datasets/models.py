@@ -79,6 +79,10 @@ class Dataset(CreatedAtMixin, Base):
     check_done: Mapped[int] = mapped_column(default=0)
     check_started_at: Mapped[datetime | None]
     checked_at: Mapped[datetime | None]
+    # The report's summary as the check of generation ``summary_generation`` left it (see
+    # ``app.datasets.report.summary``): pages show it while nothing changed since.
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary_generation: Mapped[int] = mapped_column(default=-1)
 
 
 class Upload(CreatedAtMixin, Base):

@@ -91,9 +91,31 @@ def uploads_of(session: Session, *, dataset_id: int) -> list[Upload]:
     )
 
 
+def _counts_of(session: Session, dataset_id: int) -> tuple[int, int, int, int, int]:
+    """(active, usable, with errors, pending, approved) of one dataset: a grouped read of the
+    (dataset, status, error count…) index alone, never of the examples' rows (a project-wide
+    GROUP BY read every example: 1.2 s for the page at 200,000)."""
+    rows = session.execute(
+        select(
+            Example.status,
+            func.count(),
+            func.sum(case((Example.error_count > 0, 1), else_=0)),
+        )
+        .where(Example.dataset_id == dataset_id)
+        .group_by(Example.status)
+    ).all()
+    by_status = {str(status): (int(n), int(errors or 0)) for status, n, errors in rows}
+    active = [v for status, v in by_status.items() if status != ExampleStatus.EXCLUDED]
+    examples = sum(n for n, _errors in active)
+    with_errors = sum(errors for _n, errors in active)
+    pending = by_status.get(ExampleStatus.PENDING, (0, 0))[0]
+    approved = by_status.get(ExampleStatus.APPROVED, (0, 0))[0]
+    return examples, examples - with_errors, with_errors, pending, approved
+
+
 def list_datasets(session: Session, *, project_id: int) -> list[DatasetRow]:
-    """The project's datasets with their counts (one grouped query each for examples and
-    uploads in progress)."""
+    """The project's datasets with their counts (a grouped index read per dataset, one query
+    for uploads in progress)."""
     datasets = list(
         session.scalars(
             select(Dataset)
@@ -101,22 +123,7 @@ def list_datasets(session: Session, *, project_id: int) -> list[DatasetRow]:
             .order_by(Dataset.id)
         )
     )
-    active = Example.status != ExampleStatus.EXCLUDED
-    counts = {
-        row[0]: row[1:]
-        for row in session.execute(
-            select(
-                Example.dataset_id,
-                func.sum(case((active, 1), else_=0)),
-                func.sum(case((active & (Example.error_count == 0), 1), else_=0)),
-                func.sum(case((active & (Example.error_count > 0), 1), else_=0)),
-                func.sum(case((Example.status == ExampleStatus.PENDING, 1), else_=0)),
-                func.sum(case((Example.status == ExampleStatus.APPROVED, 1), else_=0)),
-            )
-            .where(Example.project_id == project_id)
-            .group_by(Example.dataset_id)
-        ).all()
-    }
+    counts = {dataset.id: _counts_of(session, dataset.id) for dataset in datasets}
     importing = dict(
         session.execute(
             select(Upload.dataset_id, func.count())
@@ -127,9 +134,7 @@ def list_datasets(session: Session, *, project_id: int) -> list[DatasetRow]:
     )
     rows = []
     for dataset in datasets:
-        examples, usable, errors, pending, approved = (
-            int(v or 0) for v in counts.get(dataset.id, (0, 0, 0, 0, 0))
-        )
+        examples, usable, errors, pending, approved = counts[dataset.id]
         rows.append(
             DatasetRow(
                 dataset, examples, usable, errors, pending, approved, importing.get(dataset.id, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.datasets.checking import recheck
 from app.datasets.intake import ingest, sweeper
+from app.datasets.versions import builds
 from app.worker import celery_app
 
 
@@ -20,3 +21,13 @@ def recheck_dataset(dataset_id: int) -> str:
 @celery_app.task(name="datasets.sweep_intake", soft_time_limit=120)
 def sweep_intake() -> dict[str, int]:
     return sweeper.sweep()
+
+
+@celery_app.task(name="datasets.build_version", soft_time_limit=1800, time_limit=1900)
+def build_version(build_id: int) -> str:
+    return builds.run_build(build_id)
+
+
+@celery_app.task(name="datasets.sweep_version_builds", soft_time_limit=60)
+def sweep_version_builds() -> dict[str, int]:
+    return builds.sweep()

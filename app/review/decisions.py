@@ -10,9 +10,11 @@ reviewers approving at once with two approvals required both count exactly once.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -157,24 +159,68 @@ def _approvers(session: Session, example_id: int, revision: int) -> list[int | N
     )
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the conflict rule needs to know about an example."""
+
+    id: int
+    dataset_id: int
+    prompt_hash: str
+    content_hash: str
+
+
+HASH_CHUNK = 500  # question hashes looked up per query
+
+
+def conflicting_approved_many(session: Session, answers: Sequence[Answer]) -> dict[int, list[int]]:
+    """For each example, the approved examples of its dataset with the same input but a
+    different answer (at most 20, in id order); examples without conflicts are left out.
+
+    The query names only the dataset and the questions' hashes, so the one index that covers
+    both (``ix_example_prompt_hash``) is the only sensible plan whatever the statistics say:
+    given the status as well, SQLite without statistics may choose the (dataset, status) index
+    and read every approved example of the dataset for each approval. The few examples that
+    share a question are sorted out here."""
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for answer in answers:
+        if answer.prompt_hash:
+            wanted[answer.dataset_id].add(answer.prompt_hash)
+    approved: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+    for dataset_id, hashes in wanted.items():
+        ordered = sorted(hashes)
+        for start in range(0, len(ordered), HASH_CHUNK):
+            query = same_question_query(dataset_id, ordered[start : start + HASH_CHUNK])
+            rows = session.execute(query).all()
+            for other_id, prompt_hash, content_hash, status in rows:
+                if status == ExampleStatus.APPROVED:
+                    approved[(dataset_id, prompt_hash)].append((other_id, content_hash))
+    found: dict[int, list[int]] = {}
+    for answer in answers:
+        clashes = sorted(
+            other_id
+            for other_id, content_hash in approved.get((answer.dataset_id, answer.prompt_hash), ())
+            if content_hash != answer.content_hash and other_id != answer.id
+        )
+        if clashes:
+            found[answer.id] = clashes[:20]
+    return found
+
+
+def same_question_query(
+    dataset_id: int, prompt_hashes: Sequence[str]
+) -> Select[int, str, str, str]:
+    """Examples of the dataset asking one of these questions (by hash), whatever their status."""
+    return select(Example.id, Example.prompt_hash, Example.content_hash, Example.status).where(
+        Example.dataset_id == dataset_id, Example.prompt_hash.in_(list(prompt_hashes))
+    )
+
+
 def conflicting_approved(session: Session, example: Example) -> list[int]:
     """Approved examples of the same dataset with the same input but a different answer."""
     if not example.prompt_hash:
         return []
-    return list(
-        session.scalars(
-            select(Example.id)
-            .where(
-                Example.dataset_id == example.dataset_id,
-                Example.prompt_hash == example.prompt_hash,
-                Example.content_hash != example.content_hash,
-                Example.status == ExampleStatus.APPROVED,
-                Example.id != example.id,
-            )
-            .order_by(Example.id)
-            .limit(20)
-        )
-    )
+    answer = Answer(example.id, example.dataset_id, example.prompt_hash, example.content_hash)
+    return conflicting_approved_many(session, [answer]).get(example.id, [])
 
 
 def _refuse_second_decision(session: Session, example_id: int, revision: int, actor: User) -> None:

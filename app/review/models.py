@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column
@@ -118,3 +119,57 @@ Index(
     postgresql_where=HAS_FINDINGS,
     sqlite_where=HAS_FINDINGS,
 )
+
+
+class BulkRunStatus(StrEnum):
+    QUEUED = "queued"  # waiting for a worker (first start, or put back when one stopped)
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class BulkRun(CreatedAtMixin, Base):
+    """ "Approve all that match": one reviewer's decision on every pending example a filter of
+    the review table matches, worked through by a background task in id order.
+
+    ``last_id`` is the resume point: each chunk of examples is decided and the counters and
+    ``last_id`` move on in the same commit, so a stopped or killed worker resumes exactly after
+    the last committed chunk. The refused examples are counted by reason, with the first ids of
+    each kept to show."""
+
+    __tablename__ = "review_bulk_run"
+    __table_args__ = (Index("ix_review_bulk_run_project_status", "project_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decision: Mapped[str] = mapped_column(String(10), default=Decision.APPROVE)
+    # The table filter (``TableFilter.as_query()``), applied to pending examples.
+    filter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default=BulkRunStatus.QUEUED)
+    total: Mapped[int] = mapped_column(default=0)  # matching when the run was started
+    processed: Mapped[int] = mapped_column(default=0)
+    approved: Mapped[int] = mapped_column(default=0)  # approved now (final approvals)
+    waiting: Mapped[int] = mapped_column(default=0)  # approved by this reviewer, need another
+    own: Mapped[int] = mapped_column(default=0)  # refused: written by this reviewer
+    conflicts: Mapped[int] = mapped_column(default=0)  # refused: clash with an approved answer
+    moved: Mapped[int] = mapped_column(default=0)  # refused: decided or edited meanwhile
+    # The first refused example ids per reason: {"own": [...], "conflicts": [...], "moved": [...]}
+    refused: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    last_id: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(40))  # a code, translated when shown
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (BulkRunStatus.DONE, BulkRunStatus.FAILED)
+
+    @property
+    def fraction(self) -> float:
+        if self.finished:
+            return 1.0
+        return min(1.0, self.processed / self.total) if self.total else 0.0

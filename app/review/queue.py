@@ -10,7 +10,7 @@ are compare-and-set on the example, so two reviewers can never both decide one e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -294,7 +294,36 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min).replace(tzinfo=utcnow().tzinfo)
 
 
-def _conditions(
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None and str(value).isdigit() else None
+
+
+def _date_or_none(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def parse_filter_query(params: Mapping[str, Any]) -> TableFilter:
+    """The table filter from URL parameters (``TableFilter.as_query`` gives them back)."""
+    status = str(params.get("status") or "pending")
+    origin = str(params.get("origin") or "")
+    return TableFilter(
+        status=status if status in STATUSES else "pending",
+        code=str(params.get("code") or "").strip()[:40],
+        author_id=_int_or_none(params.get("author")),
+        upload_id=_int_or_none(params.get("upload")),
+        dataset_id=_int_or_none(params.get("dataset")),
+        tag=str(params.get("tag") or "").strip()[:100],
+        origin=origin if origin in ("upload", "manual", "evaluation") else "",
+        submitted_from=_date_or_none(params.get("from")),
+        submitted_to=_date_or_none(params.get("to")),
+        newest_first=params.get("order") == "newest",
+    )
+
+
+def table_conditions(
     project_id: int, spec: TableFilter
 ) -> tuple[list[ColumnElement[bool]], ColumnElement[bool] | None]:
     """The filter as SQL conditions, and the finding-code test apart (see ``_page_rows``)."""
@@ -390,7 +419,7 @@ def table_page(
     before: int | None = None,
 ) -> TablePage:
     """One page of the table view (keyset pagination on id: fast on page 1 and page 2,000)."""
-    conditions, code = _conditions(project_id, spec)
+    conditions, code = table_conditions(project_id, spec)
     ascending = not spec.newest_first
     page_conditions = list(conditions)
     if after is not None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.datasets.models import Dataset, Example, Upload
 from app.db import SessionDep, discard_changes
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.i18n import _, ngettext
 from app.projects.dependencies import ManageAccess, ReviewAccess
 from app.projects.models import Project, ProjectMember
 from app.projects.service import ProjectContext
 from app.review import bulk as bulk_service
-from app.review import findings_view, progress, queue
+from app.review import bulk_run, findings_view, progress, queue
 from app.review import settings as review_settings
 from app.review.models import Decision
 from app.review.settings import LEASE_MINUTES_CHOICES
@@ -29,33 +29,8 @@ from app.web import flash, redirect, render
 router = APIRouter()
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def _date_or_none(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def parse_filter(params: dict[str, str]) -> queue.TableFilter:
-    status = params.get("status", "pending")
-    return queue.TableFilter(
-        status=status if status in queue.STATUSES else "pending",
-        code=params.get("code", "").strip()[:40],
-        author_id=_int_or_none(params.get("author")),
-        upload_id=_int_or_none(params.get("upload")),
-        dataset_id=_int_or_none(params.get("dataset")),
-        tag=params.get("tag", "").strip()[:100],
-        origin=params.get("origin", "")
-        if params.get("origin") in ("upload", "manual", "evaluation")
-        else "",
-        submitted_from=_date_or_none(params.get("from")),
-        submitted_to=_date_or_none(params.get("to")),
-        newest_first=params.get("order") == "newest",
-    )
+    return queue.parse_filter_query(params)
 
 
 # Filter choices change rarely but cost a scan of the project's examples (distinct tags): they
@@ -183,7 +158,12 @@ def _bulk_message(result: bulk_service.BulkResult, decision: Decision) -> tuple[
     return message, "warning" if notes else "success"
 
 
-@router.post("/projects/{project_id}/review/bulk", name="review:bulk")
+# A reviewer may tick every example of a long page, or script the form: the selection has no
+# cap of its own (Starlette's default of 1,000 fields would answer 400 past ~998 examples).
+BULK_FORM_LIMITS: Any = {"max_fields": 200_000}  # FastAPI's _FormLimits (private type)
+
+
+@router.post("/projects/{project_id}/review/bulk", name="review:bulk", form_limits=BULK_FORM_LIMITS)
 def bulk(
     request: Request,
     session: SessionDep,
@@ -217,6 +197,73 @@ def bulk(
     message, level = _bulk_message(result, chosen)
     flash(request, message, level)
     return redirect(request, back)
+
+
+FilterField = Annotated[str, Form()]
+
+
+@router.post("/projects/{project_id}/review/approve-all", name="review:approve_all")
+def approve_all(
+    request: Request,
+    session: SessionDep,
+    ctx: ReviewAccess,
+    code: FilterField = "",
+    author: FilterField = "",
+    upload: FilterField = "",
+    dataset: FilterField = "",
+    tag: FilterField = "",
+    origin: FilterField = "",
+    submitted_from: Annotated[str, Form(alias="from")] = "",
+    submitted_to: Annotated[str, Form(alias="to")] = "",
+) -> Response:
+    """Approve every pending example the table's filter matches, in the background."""
+    spec = parse_filter(
+        {
+            "status": "pending",
+            "code": code,
+            "author": author,
+            "upload": upload,
+            "dataset": dataset,
+            "tag": tag,
+            "origin": origin,
+            "from": submitted_from,
+            "to": submitted_to,
+        }
+    )
+    try:
+        run = bulk_run.start(session, actor=ctx.user, project=ctx.project, spec=spec)
+    except Conflict as error:
+        discard_changes(session)
+        flash(request, error.message, "warning")
+        query = urlencode(spec.as_query())
+        return redirect(request, f"/projects/{ctx.project.id}/review/table?{query}")
+    return redirect(request, f"/projects/{ctx.project.id}/review/approve-all/{run.id}")
+
+
+@router.get("/projects/{project_id}/review/approve-all/{run_id}", name="review:approve_all_run")
+def approve_all_run(
+    request: Request, session: SessionDep, ctx: ReviewAccess, run_id: int
+) -> Response:
+    """The run's progress (the fragment polls itself until the run is over) and its summary."""
+    run = bulk_run.get_run(session, project_id=ctx.project.id, run_id=run_id)
+    spec = queue.parse_filter_query(run.filter)
+    return render(
+        request,
+        "review/approve_all.html",
+        {
+            "ctx": ctx,
+            "run": run,
+            "spec": spec,
+            "table_url": f"/projects/{ctx.project.id}/review/table?{urlencode(spec.as_query())}",
+            "run_url": f"/projects/{ctx.project.id}/review/approve-all/{run.id}",
+            "breadcrumbs": ctx.crumbs(
+                (_("Review"), f"/projects/{ctx.project.id}/review"),
+                (_("Table"), f"/projects/{ctx.project.id}/review/table"),
+                (_("Approve all"), None),
+            ),
+        },
+        block="run",
+    )
 
 
 @router.get("/projects/{project_id}/review/progress", name="review:progress")

@@ -10,11 +10,11 @@ from app.notifications import service as notifications
 from app.projects import nav, overview
 from app.projects.nav import NavItem
 from app.projects.permissions import Permission
-from app.review import authoring, bulk, decisions, labels, progress, router, settings
+from app.review import authoring, bulk, bulk_run, decisions, labels, progress, router, settings
 
 
 def register() -> None:
-    for module in (authoring, bulk, decisions, settings):
+    for module in (authoring, bulk, bulk_run, decisions, settings):
         audit.register_actions(module.AUDIT_ACTIONS)
     notifications.register_kinds(decisions.NOTIFICATION_KINDS)
     nav.add_tab(30, NavItem("mine:list", labels.MY_EXAMPLES_TAB, Permission.EDIT_EXAMPLES, "mine:"))

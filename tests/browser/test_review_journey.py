@@ -6,6 +6,7 @@ its training file. Screenshots in English and Japanese (screenshots/review-*.png
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.datasets.models import Example
+from app.datasets.versions import builds
 from app.projects.permissions import Role
 from tests.browser.conftest import screenshot
 from tests.datasets.factories import csv_bytes
@@ -140,6 +142,14 @@ def _approve_fixed(page: Any, project_id: int, returned_id: int, shot: str) -> N
     expect(page.locator(".toast", has_text=f"Example #{returned_id} approved.")).to_be_visible()
 
 
+def build_version_in_background(page: Any) -> None:
+    """The version is created by a worker: the page shows the build, which runs here (the
+    browser tests start no worker), and the page's polling then moves on to the version."""
+    page.wait_for_url(re.compile(r".*/versions/builds/\d+$"))
+    expect(page.locator("#version-build")).to_be_visible()
+    builds.run_build(int(page.url.rsplit("/", 1)[1]))
+
+
 def _create_version_and_download(page: Any, project_id: int, shot: str, tmp: Path) -> Path:
     page.goto(f"/projects/{project_id}")
     page.locator("nav.tabs").get_by_role("link", name="Versions").click()
@@ -151,6 +161,7 @@ def _create_version_and_download(page: Any, project_id: int, shot: str, tmp: Pat
     expect(page.locator("[data-split='test']")).to_have_text("1")
     screenshot(page, f"review-{shot}-10-check")
     page.get_by_role("button", name="Create version").click()
+    build_version_in_background(page)
     expect(page.locator("#version-title")).to_contain_text("version 1")
     expect(page.locator("#version-counts [data-split='train']")).to_have_text(str(len(EXAMPLES)))
     page.locator("#token-chart").wait_for()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.datasets.models import Example, ExampleStatus
 from tests.browser.conftest import screenshot
-from tests.browser.test_review_journey import _language, _log_in
+from tests.browser.test_review_journey import _language, _log_in, build_version_in_background
 from tests.review.factories import approved_set, pending, team
 
 pytestmark = pytest.mark.browser
@@ -72,6 +72,7 @@ def test_conflict_and_leakage_screens(page: Any, session: Session, database_url:
     expect(page.locator(".toast", has_text="accept the overlaps explicitly")).to_be_visible()
     page.get_by_label("I reviewed this overlap and accept it in this version.").check()
     page.get_by_role("button", name="Create version").click()
+    build_version_in_background(page)
     expect(page.locator("#leakage-record")).to_contain_text("1 overlap between training")
     _language(page, "日本語")
     screenshot(page, f"review-{shot}-leakage-accepted-ja")

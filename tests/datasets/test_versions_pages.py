@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.datasets.models import Example, ExampleStatus
-from app.datasets.versions import service
+from app.datasets.versions import builds, service
 from app.datasets.versions.models import DatasetVersion
 from tests.review.factories import Team, approved_set, pending, team
 from tests.support import get_page, login, soup, toasts
@@ -77,15 +77,73 @@ def test_create_through_the_overlap_check(client: TestClient, session: Session) 
         toasts(refused)
     )
     assert session.scalar(select(DatasetVersion)) is None
+    # Creating runs in the background: the form answers at once with the build's page.
     created = client.post(
         f"/projects/{t.project.id}/versions",
         data=_form(t, fingerprint=fingerprint, acknowledge="true"),
     )
     assert created.status_code == 303
+    build_url = created.headers["location"]
+    waiting = soup(client.get(build_url))
+    assert waiting.select_one("#version-build")["hx-trigger"] == "every 1s"
+    assert builds.run_build(_build_id(build_url)).startswith("version ")
     version = session.scalar(select(DatasetVersion))
     assert version is not None and version.leakage["total"] == 1
-    detail = soup(client.get(created.headers["location"]))
-    assert "1 overlap between training" in detail.select_one("#leakage-record").get_text()
+    done = client.get(build_url, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith(f"/{version.id}")
+    detail = client.get(done.headers["location"])
+    assert "1 overlap between training" in soup(detail).select_one("#leakage-record").get_text()
+    assert any("was created" in toast for toast in toasts(detail))
+
+
+def test_a_build_polled_by_htmx_moves_the_page_to_the_version(
+    client: TestClient, session: Session
+) -> None:
+    t = team(session)
+    approved_set(session, t, 5)
+    login(client, t.manager)
+    created = client.post(f"/projects/{t.project.id}/versions", data=_form(t))
+    build_url = created.headers["location"]
+    poll = client.get(build_url, headers={"HX-Request": "true", "HX-Target": "version-build"})
+    assert poll.text.lstrip().startswith('<section id="version-build"')
+    builds.run_build(_build_id(build_url))
+    moved = client.get(build_url, headers={"HX-Request": "true", "HX-Target": "version-build"})
+    version = session.scalar(select(DatasetVersion))
+    assert version is not None
+    assert json.loads(moved.headers["HX-Location"])["path"].endswith(f"/versions/{version.id}")
+
+
+def test_a_version_without_training_examples_is_explained(
+    client: TestClient, session: Session
+) -> None:
+    t = team(session)
+    login(client, t.manager)
+    created = client.post(f"/projects/{t.project.id}/versions", data=_form(t))
+    build_url = created.headers["location"]
+    assert builds.run_build(_build_id(build_url)) == "no training examples"
+    page = soup(client.get(build_url)).select_one("#version-build-error")
+    assert "no approved training examples" in page.get_text()
+
+
+def test_overlaps_accepted_for_another_list_fail_the_build_with_a_way_back(
+    client: TestClient, session: Session
+) -> None:
+    t = team(session)
+    approved_set(session, t, 6)
+    for split in ("train", "test"):
+        pending(session, t, question="Gift wrap?", answer="Yes.", split=split, status="approved")
+    login(client, t.manager)
+    created = client.post(f"/projects/{t.project.id}/versions", data=_form(t))
+    build_url = created.headers["location"]
+    assert builds.run_build(_build_id(build_url)) == "overlaps to accept"
+    failed = soup(client.get(build_url))
+    assert failed.select_one("#version-build").get("hx-trigger") is None  # polling stops
+    assert "accept them explicitly" in failed.select_one("#version-build-error").get_text()
+    assert session.scalar(select(DatasetVersion)) is None
+
+
+def _build_id(url: str) -> int:
+    return int(url.rsplit("/", 1)[1])
 
 
 def test_invalid_form_is_explained(client: TestClient, session: Session) -> None:

@@ -20,7 +20,7 @@ from app.datasets.records import Finding
 COLUMN_LIMIT = 255
 
 
-def _row(
+def index_row(
     dataset_id: int,
     upload_id: int | None,
     example_id: int | None,
@@ -46,7 +46,7 @@ def example_rows(
     dataset_id: int, upload_id: int | None, example_id: int, issues: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """Index rows for an example's findings (for a bulk insert)."""
-    return [_row(dataset_id, upload_id, example_id, issue) for issue in issues]
+    return [index_row(dataset_id, upload_id, example_id, issue) for issue in issues]
 
 
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -80,4 +80,4 @@ def sync_examples(session: Session, examples: Sequence[Example]) -> None:
 
 def file_rows(dataset_id: int, upload_id: int, found: Iterable[Finding]) -> list[dict[str, Any]]:
     """Index rows for findings that belong to no example: unreadable rows and whole-file ones."""
-    return [_row(dataset_id, upload_id, None, finding.to_dict()) for finding in found]
+    return [index_row(dataset_id, upload_id, None, finding.to_dict()) for finding in found]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from app.datasets.models import (
 )
 from app.datasets.quality.checks import CheckOptions, CheckReport, check_examples
 from app.datasets.records import ExampleDraft, Finding, RowRef
+from app.datasets.report import summary
 from app.db import rows_affected, task_session, utcnow
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def load_active(session: Session, *, dataset_id: int) -> Loaded:
     return loaded
 
 
-def findings_by_ref(found: Sequence[Finding]) -> dict[RowRef, list[dict[str, Any]]]:
+def findings_by_ref(found: Iterable[Finding]) -> dict[RowRef, list[dict[str, Any]]]:
     grouped: dict[RowRef, list[dict[str, Any]]] = defaultdict(list)
     for finding in found:
         grouped[finding.ref].append(finding.to_dict())
@@ -172,6 +173,9 @@ def recheck_dataset(dataset_id: int) -> str:
             loaded = load_active(session, dataset_id=dataset_id)
             report = check_examples(loaded.drafts, options=options)
             changed = apply(session, dataset_id=dataset_id, loaded=loaded, report=report)
+            dataset = session.get(Dataset, dataset_id)
+            if dataset is not None:
+                summary.store(session, dataset, generation=generation)
             check_status.release(session, dataset_id=dataset_id, generation=generation)
     except Exception:
         logger.exception("rechecking dataset %s failed", dataset_id)

@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,7 +32,8 @@ from app.datasets.quality.checks import check_examples
 from app.datasets.reading.column_mapping import ColumnMapping
 from app.datasets.reading.files import FileReading, read_file
 from app.datasets.records import FILE_ROW, ExampleDraft, Finding
-from app.db import rows_affected, task_session, utcnow
+from app.datasets.report import summary
+from app.db import refresh_statistics, rows_affected, task_session, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -217,12 +220,33 @@ def _check_and_save(job: Job) -> str:
             if not save(session, job, dataset, loaded, report):
                 session.rollback()
                 return "moved on"
+            summary.store(session, dataset, generation=generation)
             check_status.release(session, dataset_id=job.dataset_id, generation=generation)
     except BaseException:
         with task_session() as session:
             check_status.abandon(session, dataset_id=job.dataset_id)
         raise
+    with task_session() as session:
+        # The dataset grew (maybe from nothing): the planner must know it, or lookups by hash
+        # (the approval gate's) may read the whole dataset each time.
+        refresh_statistics(session, "example", "dataset_finding")
     return "ready"
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Reading and checking a file allocate millions of small objects that all stay alive until
+    the end, and Python's cycle collector walks every one of them again and again as they
+    accumulate (measured: 20–30 % of an import of 100,000 examples). Nothing here creates
+    garbage cycles worth collecting meanwhile, so collection waits until the import is over."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
 
 
 def ingest_upload(upload_id: int) -> str:
@@ -230,16 +254,25 @@ def ingest_upload(upload_id: int) -> str:
     job = _claim(upload_id)
     if job is None:
         return "not queued"
+    started = time.monotonic()
     try:
-        _read(job)
-        fatal = fatal_findings(job)
-        if fatal:
-            _fail(job, fatal[0], job.found)
-            return "failed"
-        outcome = _check_and_save(job)
+        with _no_cycle_collection():
+            _read(job)
+            fatal = fatal_findings(job)
+            if fatal:
+                _fail(job, fatal[0], job.found)
+                return "failed"
+            outcome = _check_and_save(job)
     except Exception as error:
         logger.exception("importing upload %s failed", upload_id)
         reason = findings.make("ingestion_failed", FILE_ROW, reason=type(error).__name__)
         _fail(job, reason, job.found)
         return "failed"
+    logger.info(
+        "upload %s: %s, %s examples in %.1f s",
+        upload_id,
+        outcome,
+        len(job.drafts),
+        time.monotonic() - started,
+    )
     return outcome

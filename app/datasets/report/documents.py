@@ -8,12 +8,14 @@ read (unless ignored), and findings about whole files.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.datasets.models import (
@@ -26,7 +28,10 @@ from app.datasets.models import (
 )
 from app.datasets.records import Finding
 from app.datasets.report import rows
-from app.datasets.report.summary import Summary, counts_by_upload, summarize
+from app.datasets.report import summary as summaries
+from app.datasets.report.summary import Summary, counts_by_upload
+from app.db import new_session
+from app.i18n import set_locale
 
 PII_KINDS = {
     "pii_email": "email",
@@ -139,41 +144,99 @@ def _stats(summary: Summary, severities: Counter[str]) -> dict[str, Any]:
     }
 
 
-def dataset_document(session: Session, dataset: Dataset) -> dict[str, Any]:
-    items = list(dataset_findings(session, dataset.id))
-    summary = summarize(session, dataset)
-    return {
-        "dataset": dataset.id,
-        "name": dataset.name,
-        "rows": summary.rows,
-        "usable": summary.usable,
-        "checking": dataset.check_status != "current",
-        "findings": [item.as_json(with_files=True) for item in items],
-        "stats": _stats(summary, Counter(item.finding.severity for item in items)),
-    }
+# Findings per step of a streamed body (each step costs a thread hop and sets the language).
+STREAM_BATCH = 1000
 
 
-def upload_document(session: Session, dataset: Dataset, upload: Upload) -> dict[str, Any]:
-    """One file's report, in exactly the shape of ``tunedesk check --format json``."""
-    items = list(dataset_findings(session, dataset.id, upload_id=upload.id))
-    counts = upload.counts or {}
-    active = counts_by_upload(session, dataset.id).get(upload.id, 0)
-    with_errors = len(
-        {
-            item.finding.row
-            for item in items
-            if item.finding.severity == "error" and item.example_id is not None
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stream_findings(
+    items: Iterator[FindingItem], locale: str, *, with_files: bool, severities: Counter[str]
+) -> Iterator[str]:
+    """The findings as the members of a JSON array, a batch per step, counting severities."""
+    first = True
+    while True:
+        set_locale(locale)
+        batch = list(islice(items, STREAM_BATCH))
+        parts = []
+        for item in batch:
+            severities[item.finding.severity] += 1
+            parts.append(("" if first else ",") + _dumps(item.as_json(with_files=with_files)))
+            first = False
+        yield "".join(parts)
+        if len(batch) < STREAM_BATCH:
+            return
+
+
+def dataset_document_stream(dataset_id: int, locale: str) -> Iterator[bytes]:
+    """The whole dataset's report as JSON, streamed from a session of its own (the request's is
+    closed by the time the body is sent): the first bytes leave before the last finding is
+    read, and memory stays flat whatever the size. Same shape as before: stats come last, so
+    they can count the findings on the way."""
+    with new_session() as session:
+        set_locale(locale)
+        dataset = session.get(Dataset, dataset_id)
+        if dataset is None:
+            return
+        summary = summaries.current(session, dataset)
+        summary.by_status = summaries.status_counts(session, dataset.id)
+        head = {
+            "dataset": dataset.id,
+            "name": dataset.name,
+            "rows": summary.rows,
+            "usable": summary.usable,
+            "checking": dataset.check_status != "current",
         }
+        severities: Counter[str] = Counter()
+        yield (_dumps(head)[:-1] + ',"findings":[').encode()
+        items = dataset_findings(session, dataset.id)
+        for text in _stream_findings(items, locale, with_files=True, severities=severities):
+            yield text.encode()
+        yield ("]," + '"stats":' + _dumps(_stats(summary, severities)) + "}").encode()
+
+
+def _rows_with_errors(session: Session, dataset_id: int, upload_id: int) -> int:
+    """Rows of the upload whose example (not excluded) has an error finding."""
+    return (
+        session.scalar(
+            select(func.count(func.distinct(DatasetFinding.row)))
+            .join(Example, Example.id == DatasetFinding.example_id)
+            .where(
+                DatasetFinding.dataset_id == dataset_id,
+                DatasetFinding.upload_id == upload_id,
+                DatasetFinding.severity == "error",
+                Example.status != ExampleStatus.EXCLUDED,
+            )
+        )
+        or 0
     )
-    return {
-        "format": upload.format or "unknown",
-        "encoding": upload.encoding,
-        "rows": int(counts.get("rows", 0)),
-        "usable": max(0, active - with_errors),
-        "findings": [item.as_json(with_files=False) for item in items],
-        "stats": {
+
+
+def upload_document_stream(dataset_id: int, upload_id: int, locale: str) -> Iterator[bytes]:
+    """One file's report, in exactly the shape of ``tunedesk check --format json``, streamed."""
+    with new_session() as session:
+        set_locale(locale)
+        upload = session.get(Upload, upload_id)
+        if upload is None:
+            return
+        counts = upload.counts or {}
+        active = counts_by_upload(session, dataset_id).get(upload.id, 0)
+        head = {
+            "format": upload.format or "unknown",
+            "encoding": upload.encoding,
+            "rows": int(counts.get("rows", 0)),
+            "usable": max(0, active - _rows_with_errors(session, dataset_id, upload.id)),
+        }
+        severities: Counter[str] = Counter()
+        yield (_dumps(head)[:-1] + ',"findings":[').encode()
+        items = dataset_findings(session, dataset_id, upload_id=upload.id)
+        for text in _stream_findings(items, locale, with_files=False, severities=severities):
+            yield text.encode()
+        stats = {
             **counts,
-            "errors": sum(1 for item in items if item.finding.severity == "error"),
-            "warnings": sum(1 for item in items if item.finding.severity == "warning"),
-        },
-    }
+            "errors": severities["error"],
+            "warnings": severities["warning"],
+        }
+        yield ("]," + '"stats":' + _dumps(stats) + "}").encode()

@@ -8,6 +8,8 @@ except the leakage acknowledgement, which is recorded before the version is crea
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -66,3 +68,48 @@ class DatasetVersionExample(Base):
     # {"system_instruction", "turns", "tag"} as frozen.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     token_estimate: Mapped[int] = mapped_column(default=0)
+
+
+class VersionBuildStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class VersionBuild(CreatedAtMixin, Base):
+    """A version being created in the background: what was asked, how far it got, and the
+    version it made. Freezing 100,000 examples takes seconds to minutes; the page that asked
+    follows this row and never waits on the request. The version itself appears whole, in the
+    build's last transaction, so nothing else ever sees half a version."""
+
+    __tablename__ = "dataset_version_build"
+    __table_args__ = (Index("ix_dataset_version_build_status", "status", "queued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # {"note", "pilot_size", "rule": SplitRule.as_dict()} and the overlaps the user accepted.
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    acknowledge_leakage: Mapped[bool] = mapped_column(default=False)
+    seen_leakage: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default=VersionBuildStatus.QUEUED)
+    phase: Mapped[str | None] = mapped_column(String(20))  # planning | overlaps | saving
+    progress: Mapped[float] = mapped_column(default=0.0)
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dataset_version.id", ondelete="SET NULL")
+    )
+    # Why it failed: {"code": "leakage" | "no_training" | "race" | "internal", "total": n}.
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (VersionBuildStatus.DONE, VersionBuildStatus.FAILED)

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from app.datasets.models import Dataset
-from app.datasets.versions import diff, downloads, queries, service
-from app.datasets.versions.leakage import KIND_LABELS
+from app.datasets.versions import builds, diff, downloads, queries, service
+from app.datasets.versions.leakage import KIND_LABELS, LeakageReport
 from app.datasets.versions.splits import SplitRule
 from app.db import SessionDep, discard_changes
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.i18n import _
 from app.projects.dependencies import VersionAccess, ViewAccess
 from app.projects.service import ProjectContext
@@ -126,6 +126,7 @@ def _form(
 
 
 FormField = Annotated[str, Form()]
+NO_OVERLAPS = LeakageReport().fingerprint  # what the check page sends when it found none
 
 
 @router.post("/projects/{project_id}/versions/check", name="versions:check")
@@ -178,10 +179,25 @@ def create(
     acknowledge: Annotated[bool, Form()] = False,
     fingerprint: FormField = "",
 ) -> Response:
+    """Start creating the version in the background; the next page follows its progress."""
     form = _form(dataset_id, note, kind, pilot_size, seed, validation_percent)
+    if fingerprint and not acknowledge and fingerprint != NO_OVERLAPS:
+        # The check page listed overlaps and they were not accepted: say so now, on the same
+        # page (checked again, as the check page does), rather than after a background build.
+        flash(
+            request,
+            _(
+                "Tick the box to accept the overlaps explicitly, or fix them, then create "
+                "the version."
+            ),
+            "error",
+        )
+        return check(
+            request, session, ctx, dataset_id, note, kind, pilot_size, seed, validation_percent
+        )
     try:
         dataset = _dataset(session, ctx, dataset_id)
-        version = service.create_version(
+        build = builds.start(
             session,
             actor=ctx.user,
             dataset=dataset,
@@ -192,18 +208,42 @@ def create(
     except ValidationFailed as error:
         discard_changes(session)
         return _new_page(request, session, ctx, form, error.errors, status_code=422)
-    except service.LeakageFound as found:
+    except Conflict as refused:
         discard_changes(session)
-        flash(request, found.message, "error")
-        return check(
-            request, session, ctx, dataset_id, note, kind, pilot_size, seed, validation_percent
+        flash(request, refused.message, "error")
+        return _new_page(request, session, ctx, form, {}, status_code=409)
+    return redirect(request, f"{_base(ctx)}/builds/{build.id}")
+
+
+@router.get("/projects/{project_id}/versions/builds/{build_id}", name="versions:build")
+def build_page(request: Request, session: SessionDep, ctx: ViewAccess, build_id: int) -> Response:
+    """A version being created: progress while it runs, the version once it is there (the
+    fragment polls itself and sends the browser on when it is done), or why it was not."""
+    build = builds.get_build(session, project_id=ctx.project.id, build_id=build_id)
+    if build.version_id is not None:
+        row = queries.version_row(
+            session,
+            queries.get_version(session, project_id=ctx.project.id, version_id=build.version_id),
         )
-    flash(
+        flash(
+            request,
+            _("Version %(number)s of %(dataset)s was created.")
+            % {"number": row.version.number, "dataset": row.dataset},
+        )
+        return redirect(request, f"{_base(ctx)}/{build.version_id}")
+    dataset = session.get(Dataset, build.dataset_id)
+    return render(
         request,
-        _("Version %(number)s of %(dataset)s was created.")
-        % {"number": version.number, "dataset": dataset.name},
+        "versions/build.html",
+        {
+            "ctx": ctx,
+            "build": build,
+            "dataset": dataset,
+            "build_url": f"{_base(ctx)}/builds/{build.id}",
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
+        },
+        block="build",
     )
-    return redirect(request, f"{_base(ctx)}/{version.id}")
 
 
 @router.get("/projects/{project_id}/versions/{version_id}", name="versions:detail")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.datasets import service
@@ -15,7 +16,6 @@ from app.datasets.intake import uploads
 from app.datasets.models import Dataset, Upload
 from app.datasets.report import documents
 from app.db import SessionDep
-from app.i18n import use_locale
 from app.projects.dependencies import ApiEditAccess, ApiViewAccess
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/datasets", tags=["datasets"])
@@ -156,23 +156,39 @@ def get_upload(
     return UploadOut.of(service.get_upload(session, dataset=dataset, upload_id=upload_id))
 
 
-@router.get("/{dataset_id}/uploads/{upload_id}/report", name="api:upload_report")
+JSON_REPORT: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}}}}
+
+
+@router.get(
+    "/{dataset_id}/uploads/{upload_id}/report",
+    name="api:upload_report",
+    response_class=StreamingResponse,
+    responses=JSON_REPORT,
+)
 def upload_report(
     session: SessionDep, ctx: ApiViewAccess, dataset_id: int, upload_id: int, lang: Lang = "en"
-) -> dict[str, Any]:
-    """One file's findings, exactly as ``tunedesk check --format json`` prints them."""
+) -> StreamingResponse:
+    """One file's findings, exactly as ``tunedesk check --format json`` prints them (streamed)."""
     dataset = service.get_dataset(session, project_id=ctx.project.id, dataset_id=dataset_id)
     upload = service.get_upload(session, dataset=dataset, upload_id=upload_id)
-    with use_locale(lang):
-        return documents.upload_document(session, dataset, upload)
+    return StreamingResponse(
+        documents.upload_document_stream(dataset.id, upload.id, lang), media_type="application/json"
+    )
 
 
-@router.get("/{dataset_id}/report", name="api:dataset_report")
+@router.get(
+    "/{dataset_id}/report",
+    name="api:dataset_report",
+    response_class=StreamingResponse,
+    responses=JSON_REPORT,
+)
 def dataset_report(
     session: SessionDep, ctx: ApiViewAccess, dataset_id: int, lang: Lang = "en"
-) -> dict[str, Any]:
+) -> StreamingResponse:
     """The whole dataset's findings (every file); each finding also names its file and its
-    related rows as "file, row N"."""
+    related rows as "file, row N". Streamed: the first findings arrive at once, whatever the
+    size of the dataset."""
     dataset = service.get_dataset(session, project_id=ctx.project.id, dataset_id=dataset_id)
-    with use_locale(lang):
-        return documents.dataset_document(session, dataset)
+    return StreamingResponse(
+        documents.dataset_document_stream(dataset.id, lang), media_type="application/json"
+    )

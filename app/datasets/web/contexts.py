@@ -16,7 +16,8 @@ from app.datasets.intake.inspection import ENCODINGS
 from app.datasets.models import Dataset, Upload
 from app.datasets.quality import labels
 from app.datasets.report import rows
-from app.datasets.report.summary import Summary, counts_by_upload, histogram_bars, summarize
+from app.datasets.report.summary import Summary, counts_by_upload, histogram_bars
+from app.datasets.report.summary import current as current_summary
 from app.i18n import _
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
@@ -77,36 +78,51 @@ def code_options(summary: Summary, current: str) -> list[tuple[str, str, int]]:
     return [(code, labels.code_label(code), summary.by_code.get(code, 0)) for code in present]
 
 
+REPORT_PARTS = frozenset({"summary", "rows", "files"})
+
+
 def report_context(
     session: Session,
     request: Request,
     ctx: ProjectContext,
     dataset: Dataset,
     filters: rows.Filters,
+    *,
+    parts: frozenset[str] = REPORT_PARTS,
 ) -> dict[str, Any]:
-    summary = summarize(session, dataset)
-    uploads = service.uploads_of(session, dataset_id=dataset.id)
-    sample = samples.get_sample(dataset.sample_id) if dataset.sample_id else None
-    return {
+    """What the report shows; ``parts`` limits the work to what a fragment renders (the rows
+    fragment needs no summary, the summary fragment no rows)."""
+    context: dict[str, Any] = {
         **common(),
         "ctx": ctx,
         "dataset": dataset,
-        "summary": summary,
-        "bars": histogram_bars(summary.tokens),
         "filters": filters,
-        "page": rows.page(session, dataset, filters),
-        "code_options": code_options(summary, filters.code),
-        "uploads": uploads,
-        "active_by_upload": counts_by_upload(session, dataset.id),
-        "importing": [u for u in uploads if u.status in service.IN_PROGRESS],
         "checking": check_status.is_checking(dataset),
-        "sample": sample,
         "can_edit": ctx.can(Permission.EDIT_EXAMPLES),
         "base_url": f"/projects/{ctx.project.id}/datasets/{dataset.id}",
         "breadcrumbs": dataset_crumbs(ctx, dataset),
         "upload_form": {},
         "upload_errors": {},
     }
+    if "summary" in parts:
+        summary = current_summary(session, dataset)
+        context.update(
+            summary=summary,
+            bars=histogram_bars(summary.tokens),
+            code_options=code_options(summary, filters.code),
+        )
+    if "rows" in parts:
+        context["page"] = rows.page(session, dataset, filters)
+    if "files" in parts:
+        uploads = service.uploads_of(session, dataset_id=dataset.id)
+        sample = samples.get_sample(dataset.sample_id) if dataset.sample_id else None
+        context.update(
+            uploads=uploads,
+            active_by_upload=counts_by_upload(session, dataset.id),
+            importing=[u for u in uploads if u.status in service.IN_PROGRESS],
+            sample=sample,
+        )
+    return context
 
 
 def upload_context(

@@ -20,10 +20,15 @@ from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
 from app.projects.dependencies import EditAccess, ViewAccess
-from app.web import flash, redirect, render
+from app.web import flash, is_htmx, is_navigation, redirect, render
 
 router = APIRouter(prefix="/projects/{project_id}/datasets")
-REPORT_BLOCKS = ("report", "summary", "rows")
+# The report's fragments, and the parts of the report each one renders.
+REPORT_BLOCKS = {
+    "report": frozenset({"summary", "rows"}),
+    "summary": frozenset({"summary"}),
+    "rows": frozenset({"rows"}),
+}
 
 
 @router.get("", name="datasets:list")
@@ -79,12 +84,14 @@ def dataset_detail(
 ) -> Response:
     dataset = service.get_dataset(session, project_id=ctx.project.id, dataset_id=dataset_id)
     filters = Filters.parse(request.query_params)
-    context = contexts.report_context(session, request, ctx, dataset, filters)
-    target = request.headers.get("hx-target", "")
-    headers = {}
-    if target == "summary" and not context["checking"]:
-        headers["HX-Trigger"] = "datasets-rechecked"  # the rows refresh too (datasets.js)
+    fragment = is_htmx(request) and not is_navigation(request)
+    target = request.headers.get("hx-target", "") if fragment else ""
     block = target if target in REPORT_BLOCKS else None
+    parts = REPORT_BLOCKS[block] if block else contexts.REPORT_PARTS
+    context = contexts.report_context(session, request, ctx, dataset, filters, parts=parts)
+    headers = {}
+    if block == "summary" and not context["checking"]:
+        headers["HX-Trigger"] = "datasets-rechecked"  # the rows refresh too (datasets.js)
     return render(request, "datasets/detail.html", context, block=block, headers=headers)
 
 
