@@ -244,8 +244,12 @@ class TestLaunchNeverCreatesTwoJobs:
             )
         assert emulator.counters()["tuning.create"] == 1
         assert raised.value.maybe_created
-        assert raised.value.kind == "maybe_created"
-        assert "Look it up before launching again" in raised.value.user_message
+        # The server answered: the words say so (not "the connection broke") and say that
+        # TuneDesk looks the job up itself.
+        assert raised.value.kind == "maybe_created_server"
+        assert "HTTP 500" in raised.value.user_message
+        assert "connection" not in raised.value.user_message
+        assert "looks it up by its label" in raised.value.user_message
 
     def test_a_timed_out_create_is_found_by_its_label(self, emulator: EmulatorServer) -> None:
         emulator.fault("tuning.create", kind="slow", delay_ms=800)
@@ -264,6 +268,7 @@ class TestLaunchNeverCreatesTwoJobs:
                 config=config,
             )
         assert raised.value.maybe_created
+        assert raised.value.kind == "maybe_created"  # no answer came: the connection did break
         assert emulator.counters()["tuning.create"] == 1
         time.sleep(0.8)  # the emulator finishes creating it, as Vertex would
         found = gateway.list_tunings(labels={"tunedesk_job": "10"}, config=emulator.config())
