@@ -234,23 +234,15 @@ def load_yaml(text: str) -> Any:
 
 
 def _successor_problems(models: list[ModelSpec]) -> list[str]:
-    by_id = {model.id: model for model in models}
-    problems = []
-    for model in models:
-        if not model.successor:
-            continue
-        successor = by_id.get(model.successor)
-        if successor is None:
-            problems.append(
-                _("Model “%(id)s”: its successor “%(successor)s” is not in the list.")
-                % {"id": model.id, "successor": model.successor}
-            )
-        elif successor.status == "retired":
-            problems.append(
-                _("Model “%(id)s”: its successor “%(successor)s” is retired too; name one that can be tuned.")
-                % {"id": model.id, "successor": model.successor}
-            )
-    return problems
+    # A successor may be retired too (2.0 → 2.5 → 3.5): ``Catalog.successor_of`` follows the
+    # chain to a model that can be tuned.
+    ids = {model.id for model in models}
+    return [
+        _("Model “%(id)s”: its successor “%(successor)s” is not in the list.")
+        % {"id": model.id, "successor": model.successor}
+        for model in models
+        if model.successor and model.successor not in ids
+    ]
 
 
 def parse_catalog(text: str, *, source: str = "override") -> Catalog:

@@ -101,7 +101,8 @@ class Catalog:
         while model is not None and model.retired() and model.successor and model.id not in seen:
             seen.add(model.id)
             model = self.get(model.successor)
-        return model if model is not None and model.id != model_id else None
+        usable = model is not None and model.id != model_id and not model.retired()
+        return model if usable else None
 
     def days_since_check(self, today: date | None = None) -> int | None:
         if self.last_checked is None:

@@ -91,7 +91,7 @@ def test_manager_launches_watches_and_reviews_a_tuning_job(
     page.locator("#f-base_model").select_option("gemini-2.5-pro")
     expect(page.locator("#model-facts")).to_contain_text("Adapter sizes 1, 2, 4, 8 ·")
     expect(page.locator("#f-adapter_size option[value='16']")).to_be_disabled()
-    page.locator("#f-base_model").select_option("gemini-2.5-flash")
+    page.locator("#f-base_model").select_option("gemini-3.5-flash")
     expect(page.locator("#model-facts")).to_contain_text("1, 2, 4, 8, 16")
 
     page.get_by_role("button", name="Launch tuning").click()
@@ -130,7 +130,7 @@ def test_manager_launches_watches_and_reviews_a_tuning_job(
     # The experiment log has the run, with its figures.
     page.locator(".subnav").get_by_role("link", name="Experiment log").click()
     row = page.locator("#experiments tbody tr").first
-    expect(row).to_contain_text("gemini-2.5-flash")
+    expect(row).to_contain_text("gemini-3.5-flash")
     expect(row.locator(".state-badge")).to_have_text("Succeeded")
     screenshot(page, f"tuning-{db}-en-05-experiment-log")
 

@@ -60,7 +60,7 @@ def test_list_shows_runs_with_status_progress_and_verdict_and_polls_while_runnin
     assert section["hx-trigger"] == "every 5s"
     row = page.select_one(f"#evaluation-row-{built.evaluation.id}")
     assert "Finished" in row.get_text()
-    assert "Gemini 2.5 Flash (zero-shot)" in row.get_text()
+    assert "Gemini 3.5 Flash (zero-shot)" in row.get_text()
     assert "Tuned better on 75%, worse on 20% of 20 questions" in row.get_text(" ")
     running_row = page.select_one(f"#evaluation-row-{running.id}")
     assert running_row.select_one("progress")["value"] == "3"
@@ -275,7 +275,7 @@ def test_new_evaluation_form_estimates_and_starts_a_run(
             "zero_shot": "true",
             "tuned": job.id,
             "judge_model": "",
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
         },  # type: ignore[attr-defined]
         headers=htmx_headers("planner"),
     )
@@ -286,10 +286,10 @@ def test_new_evaluation_form_estimates_and_starts_a_run(
         "submitted": "1",
         "name": "v2 against the original",
         "test_version": str(version.id),
-        "base_model": "gemini-2.5-flash",
+        "base_model": "gemini-3.5-flash",
         "zero_shot": "true",
         "tuned": str(job.id),  # type: ignore[attr-defined]
-        "judge_model": "gemini-2.5-flash",
+        "judge_model": "gemini-3.5-flash",
     }
     response = client.post(f"/projects/{project.id}/evaluations", data=form)
     assert response.status_code == 303, response.text
@@ -325,7 +325,7 @@ def test_new_evaluation_form_rejects_bad_input_with_messages(
         **only_one,
         "few_shot": "true",
         "few_shot_k": "2",
-        "judge_model": "gemini-2.5-flash",
+        "judge_model": "gemini-3.5-flash",
     }
     response = client.post(f"/projects/{project.id}/evaluations", data=judge_without_tuned)
     assert response.status_code == 422
@@ -380,7 +380,7 @@ def test_a_real_run_ends_on_a_compare_screen_that_says_the_tuned_model_is_better
     # from the training file, so every test question is in distribution.
     version = rf.faq_version(session, project=project, actor=manager, copies=3)
     job = rf.succeeded_job(session, project=project, version=version)
-    the_spec = rf.spec(version, rf.zero_shot(), rf.tuned(job), judge_model="gemini-2.5-flash")
+    the_spec = rf.spec(version, rf.zero_shot(), rf.tuned(job), judge_model="gemini-3.5-flash")
     evaluation = service.create_evaluation(session, project=project, actor=manager, spec=the_spec)
     session.commit()
     assert runner.run_evaluation(evaluation.id) == "succeeded"

@@ -36,7 +36,7 @@ class TestTransientFailures:
         emulator.fault("generate", status=429, retry_after=0.2, count=2)
         started = time.monotonic()
         answer = gateway.generate(
-            model="gemini-2.5-flash", turns=QUESTION, config=emulator.config()
+            model="gemini-3.5-flash", turns=QUESTION, config=emulator.config()
         )
         elapsed = time.monotonic() - started
         assert "invoice address" in answer.text
@@ -47,7 +47,7 @@ class TestTransientFailures:
         emulator.fault("count_tokens", status=503, count=1)
         emulator.fault("count_tokens", status=500, count=1)
         assert (
-            gateway.count_tokens(model="gemini-2.5-flash", text="hi", config=emulator.config()) == 1
+            gateway.count_tokens(model="gemini-3.5-flash", text="hi", config=emulator.config()) == 1
         )
         assert emulator.counters()["count_tokens"] == 3
 
@@ -60,7 +60,7 @@ class TestTransientFailures:
         )
         started = time.monotonic()
         tokens = gateway.count_tokens(
-            model="gemini-2.5-flash", text="hello", config=emulator.config(retry=policy)
+            model="gemini-3.5-flash", text="hello", config=emulator.config(retry=policy)
         )
         assert tokens == 2
         assert emulator.counters()["count_tokens"] == 2
@@ -74,7 +74,7 @@ class TestTransientFailures:
         started = time.monotonic()
         with pytest.raises(TransientGeminiError) as raised:
             gateway.count_tokens(
-                model="gemini-2.5-flash", text="x", config=emulator.config(retry=policy)
+                model="gemini-3.5-flash", text="x", config=emulator.config(retry=policy)
             )
         assert time.monotonic() - started < 2.5
         assert raised.value.kind == "timeout"
@@ -109,7 +109,7 @@ class TestTransientFailures:
             ),
         )
         with pytest.raises(TransientGeminiError) as raised:
-            gateway.count_tokens(model="gemini-2.5-flash", text="x", config=config)
+            gateway.count_tokens(model="gemini-3.5-flash", text="x", config=config)
         assert raised.value.kind == "unavailable"
         assert raised.value.safe_to_repeat
 
@@ -144,7 +144,7 @@ class TestPermanentFailures:
     def test_an_injected_400_is_not_retried(self, emulator: EmulatorServer) -> None:
         emulator.fault("generate", status=400, message="Request contains an invalid argument.")
         with pytest.raises(PermanentGeminiError) as raised:
-            gateway.generate(model="gemini-2.5-flash", turns=QUESTION, config=emulator.config())
+            gateway.generate(model="gemini-3.5-flash", turns=QUESTION, config=emulator.config())
         assert emulator.counters()["generate"] == 1
         assert raised.value.user_message == (
             "Vertex AI refused the request: Request contains an invalid argument."
@@ -161,7 +161,7 @@ class TestPermanentFailures:
     def test_rejected_credentials_are_an_auth_error(self, emulator: EmulatorServer) -> None:
         emulator.settings(required_token="the-right-token")
         with pytest.raises(AuthGeminiError) as raised:
-            gateway.count_tokens(model="gemini-2.5-flash", text="x", config=emulator.config())
+            gateway.count_tokens(model="gemini-3.5-flash", text="x", config=emulator.config())
         assert raised.value.kind == "unauthenticated"
         assert raised.value.http_status == 401
         assert emulator.counters()["count_tokens"] == 1
@@ -187,7 +187,7 @@ class TestPermanentFailures:
 
     def test_cancelling_a_finished_job_explains_why_not(self, emulator: EmulatorServer) -> None:
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=upload(emulator),
             display_name="done",
             config=emulator.config(),
@@ -209,7 +209,7 @@ class TestPermanentFailures:
     def test_errors_survive_pickling_for_celery(self, emulator: EmulatorServer) -> None:
         emulator.fault("generate", status=400, message="Bad.")
         with pytest.raises(PermanentGeminiError) as raised:
-            gateway.generate(model="gemini-2.5-flash", turns=QUESTION, config=emulator.config())
+            gateway.generate(model="gemini-3.5-flash", turns=QUESTION, config=emulator.config())
         copy = pickle.loads(pickle.dumps(raised.value))
         assert type(copy) is PermanentGeminiError
         assert (copy.kind, copy.raw, copy.user_message) == (
@@ -223,7 +223,7 @@ class TestLaunchNeverCreatesTwoJobs:
     def test_a_429_on_create_is_repeated(self, emulator: EmulatorServer) -> None:
         emulator.fault("tuning.create", status=429, retry_after=0.1)
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=upload(emulator),
             display_name="once",
             labels={"tunedesk_job": "9"},
@@ -237,7 +237,7 @@ class TestLaunchNeverCreatesTwoJobs:
         emulator.fault("tuning.create", status=500)
         with pytest.raises(TransientGeminiError) as raised:
             gateway.launch_tuning(
-                base_model="gemini-2.5-flash",
+                base_model="gemini-3.5-flash",
                 training_uri=upload(emulator),
                 display_name="maybe",
                 config=emulator.config(),
@@ -261,7 +261,7 @@ class TestLaunchNeverCreatesTwoJobs:
         )
         with pytest.raises(TransientGeminiError) as raised:
             gateway.launch_tuning(
-                base_model="gemini-2.5-flash",
+                base_model="gemini-3.5-flash",
                 training_uri=uri,
                 display_name="slow",
                 labels={"tunedesk_job": "10"},
@@ -279,7 +279,7 @@ class TestJobFailures:
     def test_a_job_can_be_made_to_fail(self, emulator: EmulatorServer) -> None:
         emulator.fault("tuning.create", kind="fail_job")
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=upload(emulator),
             epochs=4,
             display_name="doomed",
@@ -300,7 +300,7 @@ class TestJobFailures:
         data = support_examples(3) + b'\n{"contents": [oops]}\n'
         uri = gateway.upload_training_file(data, object_name="bad.jsonl", config=config).uri
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash", training_uri=uri, display_name="bad", config=config
+            base_model="gemini-3.5-flash", training_uri=uri, display_name="bad", config=config
         )
         assert job.state == "JOB_STATE_PENDING"  # Vertex accepts it, then reads the file
         emulator.advance(30)
@@ -318,7 +318,7 @@ class TestJobFailures:
 
     def test_a_missing_training_file_fails_the_job(self, emulator: EmulatorServer) -> None:
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri="gs://tunedesk-test-bucket/nothing.jsonl",
             display_name="missing",
             config=emulator.config(),

@@ -19,9 +19,9 @@ from tests.support import get_page, login, soup, text_of, toasts
 
 def test_shipped_catalog_holds_the_reference_facts() -> None:
     shipped = catalog.shipped()
-    assert shipped.default_model == "gemini-2.5-flash"
+    assert shipped.default_model == "gemini-3.5-flash"
     sizes = {model.id: model.adapter_sizes for model in shipped.models}
-    assert sizes["gemini-2.5-flash"] == sizes["gemini-2.5-flash-lite"] == (1, 2, 4, 8, 16)
+    assert sizes["gemini-3.5-flash"] == sizes["gemini-3.1-flash-lite"] == (1, 2, 4, 8, 16)
     assert sizes["gemini-2.5-pro"] == sizes["gemini-2.0-flash-001"] == (1, 2, 4, 8)
     for model in shipped.models:
         assert model.max_example_tokens == 131_072
@@ -32,7 +32,7 @@ def test_shipped_catalog_holds_the_reference_facts() -> None:
         assert model.price_checked_on == date(2026, 11, 22)
     lite = shipped.get("gemini-2.0-flash-lite-001")
     assert lite is not None and lite.deprecated and lite.retired(date(2026, 11, 22))
-    assert lite.successor == "gemini-2.5-flash-lite"
+    assert lite.successor == "gemini-3.1-flash-lite"
 
 
 BAD_YAML = """
@@ -104,11 +104,11 @@ def test_admin_edits_the_catalog_and_restores_the_shipped_one(
     assert page.status_code == 200
     rows = soup(page).select("#catalog-models tbody tr")
     assert [row["id"] for row in rows][:2] == [
-        "model-gemini-2.5-flash",
-        "model-gemini-2.5-flash-lite",
+        "model-gemini-3.5-flash",
+        "model-gemini-3.1-flash-lite",
     ]
     assert "Unverified price" in rows[0].get_text()
-    assert "gemini-2.5-flash" in soup(page).select_one("#f-yaml_text").get_text()
+    assert "gemini-3.5-flash" in soup(page).select_one("#f-yaml_text").get_text()
 
     refused = client.post("/admin/tuning-models", data={"yaml_text": BAD_YAML})
     assert refused.status_code == 422
@@ -120,7 +120,7 @@ def test_admin_edits_the_catalog_and_restores_the_shipped_one(
     flash = client.get("/admin/tuning-models")
     assert "The model catalog was saved; new jobs use it within seconds." in toasts(flash)
     current = catalog.current()
-    flash_model = current.get("gemini-2.5-flash")
+    flash_model = current.get("gemini-3.5-flash")
     assert current.source == "override" and flash_model is not None
     assert flash_model.price_per_million == 4.0 and flash_model.price_verified
     assert "An edited catalog is in force" in text_of(flash)

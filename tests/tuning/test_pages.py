@@ -122,11 +122,11 @@ def test_planner_shows_recommendation_knobs_and_re_renders_as_a_fragment(
         f"/projects/{project.id}/tuning/new",
         params={
             "version": version.id,
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
             "epochs": "7",
             "learning_rate_multiplier": "1.5",
             "adapter_size": "8",
-            "planned_for": f"{version.id}:gemini-2.5-flash",
+            "planned_for": f"{version.id}:gemini-3.5-flash",
         },
         headers=htmx_headers("planner"),
     )
@@ -140,7 +140,7 @@ def test_planner_shows_recommendation_knobs_and_re_renders_as_a_fragment(
             "version": version.id,
             "base_model": "gemini-2.5-pro",
             "epochs": "7",
-            "planned_for": f"{version.id}:gemini-2.5-flash",
+            "planned_for": f"{version.id}:gemini-3.5-flash",
         },
         headers=htmx_headers("planner"),
     )
@@ -217,9 +217,9 @@ def test_retirement_banner_offers_to_retune_on_the_successor(
     link = banner.select_one("a")
     assert (
         link["href"] == f"/projects/{project.id}/tuning/new?version={version.id}"
-        "&base_model=gemini-2.5-flash-lite"
+        "&base_model=gemini-3.1-flash-lite"
     )
-    assert link.get_text() == "Re-tune on Gemini 2.5 Flash-Lite"
+    assert link.get_text() == "Re-tune on Gemini 3.1 Flash-Lite"
 
 
 def test_experiment_log_sorts_exports_and_compares(

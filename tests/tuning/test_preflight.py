@@ -39,7 +39,7 @@ class World:
     def launch(self, client: TestClient, **form: object) -> object:
         data = {
             "version": self.version.id,
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
             "epochs": "3",
             "learning_rate_multiplier": "1",
             "adapter_size": "4",
@@ -113,7 +113,7 @@ def test_examples_over_the_token_limit_are_listed_and_block_the_launch(
     status, text, links = checklist(page)["token_limit"]
     long_ids = {e.id for e in world.examples[:3]}
     assert status == "fail"
-    assert "3 examples are longer than 300 tokens, the limit of Gemini 2.5 Flash" in text
+    assert "3 examples are longer than 300 tokens, the limit of Gemini 3.5 Flash" in text
     assert {int(link.rsplit("/", 1)[1]) for link in links} == long_ids
     assert all(link.startswith(f"/projects/{world.project.id}/examples/") for link in links)
     assert soup(page).select_one("#launch-button").has_attr("disabled")
@@ -133,7 +133,7 @@ def test_validation_over_the_model_limit_fails(
     )
     status, text, _links = checklist(client.get(world.new_page(client)))["validation_limit"]
     assert status == "fail"
-    assert "10 validation examples, but Gemini 2.5 Flash accepts at most 5" in text
+    assert "10 validation examples, but Gemini 3.5 Flash accepts at most 5" in text
 
 
 def test_examples_changed_after_freezing_fail_the_check(
@@ -223,7 +223,7 @@ def test_estimate_counts_tokens_times_epochs_plus_validation(
             epochs=4,
             learning_rate_multiplier=1,
             adapter_size=4,
-            planned_for=f"{world.version.id}:gemini-2.5-flash",
+            planned_for=f"{world.version.id}:gemini-3.5-flash",
         )
     )
     estimate = " ".join(soup(page).select_one("#estimate").get_text(" ").split())
@@ -237,7 +237,7 @@ def test_estimate_counts_tokens_times_epochs_plus_validation(
             auto_epochs="true",
             learning_rate_multiplier=1,
             adapter_size=4,
-            planned_for=f"{world.version.id}:gemini-2.5-flash",
+            planned_for=f"{world.version.id}:gemini-3.5-flash",
         )
     )
     assert (
