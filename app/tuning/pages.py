@@ -129,9 +129,12 @@ def new_job_context(
 
 
 def job_actions(ctx: ProjectContext, job: TuningJob) -> dict[str, bool]:
+    from app.tuning.control import stoppable_orphan
+
+    cancellable = job.state in ACTIVE_STATES | {JobState.AWAITING_APPROVAL}
     return {
         "can_cancel": ctx.can(Permission.LAUNCH_JOBS)
-        and job.state in ACTIVE_STATES | {JobState.AWAITING_APPROVAL}
+        and (cancellable or stoppable_orphan(job))
         and job.state != JobState.CANCELLING,
         "can_approve": ctx.can(Permission.MANAGE) and job.state == JobState.AWAITING_APPROVAL,
         "can_retune": ctx.can(Permission.LAUNCH_JOBS),
