@@ -19,7 +19,9 @@ from app.genai.config import missing_settings
 from app.genai.connection import current_config
 from app.i18n import N_, _, format_number
 from app.tuning.budget import reason_text
+from app.tuning import catalog
 from app.tuning.catalog import ModelSpec
+from app.tuning.models import TuningJob
 from app.tuning.recommend import FEW_EXAMPLES, Choice, DatasetStats
 from app.tuning.texts import format_day
 
@@ -37,6 +39,8 @@ TITLES = {
     "leakage": N_("No overlap between training and evaluation"),
     "dataset_size": N_("Enough examples"),
     "model_status": N_("Model available"),
+    "region": N_("Region"),
+    "continuation": N_("Continuing a tuned model"),
     "connection": N_("Gemini connection"),
     "price": N_("Training price"),
     "approval": N_("Budget"),
@@ -100,6 +104,18 @@ MESSAGES = {
     ("model_status", FAIL): N_(
         "%(model)s was retired on %(date)s and can no longer be tuned. Choose %(successor)s."
     ),
+    ("region", OK): N_(
+        "Vertex AI tunes %(model)s in %(region)s; the tuned model will answer from the "
+        "%(serving)s endpoint."
+    ),
+    ("region", WARNING): N_(
+        "Google does not say in which regions %(model)s tunes; TuneDesk will try %(region)s."
+    ),
+    ("region", FAIL): N_(
+        "Vertex AI tunes %(model)s only in %(regions)s, but TuneDesk is set to %(region)s. An "
+        "administrator can change the region under Administration → Connection (us-central1 "
+        "serves tuned models from the “us” endpoint, europe-west4 from “eu”)."
+    ),
     ("connection", OK): N_("TuneDesk is connected (%(mode)s)."),
     ("connection", FAIL): N_(
         "The Gemini connection is incomplete (missing: %(missing)s). An administrator can "
@@ -129,6 +145,8 @@ class CheckItem:
 
     @property
     def message(self) -> str:
+        if self.code == "continuation":
+            return str(self.params.get("text", ""))  # already in the reader's words
         template = MESSAGES.get((self.code, self.status))
         return _(template) % self.params if template else ""
 
@@ -249,6 +267,8 @@ class PreflightInput:
     choice: Choice
     leakage_acknowledged: bool
     approval_reasons: list[dict[str, Any]]
+    parent: TuningJob | None = None  # continuous tuning
+    parent_checkpoint: str | None = None
 
 
 def _data_checks(session: Session, given: PreflightInput) -> list[CheckItem]:
@@ -321,7 +341,8 @@ def _model_checks(given: PreflightInput) -> list[CheckItem]:
     items.append(
         CheckItem("dataset_size", WARNING if n < FEW_EXAMPLES else OK, {"n": format_number(n)})
     )
-    successor = model.successor or _("a newer model")
+    following = catalog.current().successor_of(model.id)
+    successor = following.display_name if following else (model.successor or _("a newer model"))
     retires = (
         _(", retiring on %(date)s") % {"date": format_day(model.retirement_date)}
         if model.retirement_date
@@ -359,9 +380,46 @@ def _service_checks(given: PreflightInput) -> list[CheckItem]:
     return items
 
 
+def region_check(model: ModelSpec, region: str) -> CheckItem:
+    """Whether the configured region tunes ``model`` (Gemini 3.x: us-central1, europe-west4),
+    and where its tuned model will answer (``us``/``eu`` for 3.x; vertex-2026.md §1)."""
+    params = {
+        "model": model.display_name,
+        "region": region,
+        "regions": " / ".join(model.tuning_regions),
+        "serving": model.serving_location(region),
+    }
+    if not model.tuning_regions:
+        return CheckItem("region", WARNING, params)
+    return CheckItem("region", OK if model.tunes_in(region) else FAIL, params)
+
+
+def _region_checks(given: PreflightInput) -> list[CheckItem]:
+    return [region_check(given.model, current_config().location)]
+
+
+def _continuation_checks(given: PreflightInput) -> list[CheckItem]:
+    """Google's rules for continuing a tuned model (``app.tuning.continuation``)."""
+    from app.tuning import continuation
+
+    if given.parent is None:
+        return []
+    verdict = continuation.check(
+        given.parent,
+        checkpoint_id=given.parent_checkpoint,
+        version_id=given.version.id,
+        continuable=given.model.continuous_tuning,
+        model=given.model.display_name,
+    )
+    status = OK if verdict.ok else (WARNING if verdict.warning else FAIL)
+    return [CheckItem("continuation", status, {"text": continuation.message(verdict)})]
+
+
 def run(session: Session, given: PreflightInput) -> Checklist:
     items = _data_checks(session, given)
     items.append(_leakage_check(given))
     items.extend(_model_checks(given))
+    items.extend(_region_checks(given))
+    items.extend(_continuation_checks(given))
     items.extend(_service_checks(given))
     return Checklist(tuple(items))
