@@ -24,7 +24,7 @@ from app.genai.generation import count_tokens
 from app.genai.types import CheckStep, ConnectionReport
 from app.i18n import _
 
-CHECK_MODEL = "gemini-2.5-flash"
+CHECK_MODEL = "gemini-3.5-flash"  # callers pass the catalog's default model
 CHECK_TEXT = "Hello from TuneDesk"
 # People wait on the page: fewer, shorter attempts than background work gets.
 CHECK_RETRY = RetryPolicy(attempts=2, initial_delay=0.5, max_delay=2, total_seconds=30, timeout=15)

@@ -118,8 +118,13 @@ def remove_key(request: Request, session: SessionDep, admin: AdminUser) -> Respo
 def test_connection(request: Request, session: SessionDep, admin: AdminUser) -> Response:
     from app.genai.gateway import check_connection  # loads the Google SDKs
 
+    from app.genai.types import ConnectionReport
+    from app.tuning import regions
+
     config = connection.config_from_session(session)
-    report = check_connection(config=config)
+    report = check_connection(config=config, model=regions.check_model())
+    # Which region tunes the models people will choose (and where tuned 3.x models answer).
+    report = ConnectionReport((*report.steps, regions.connection_step(config.location)))
     audit.record(
         session,
         actor=admin,

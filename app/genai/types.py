@@ -172,7 +172,7 @@ class TuningMetrics:
 
 @dataclass(frozen=True)
 class CheckStep:
-    key: Literal["settings", "credentials", "bucket", "vertex"]
+    key: Literal["settings", "credentials", "bucket", "vertex", "region"]
     ok: bool | None  # None: not run because an earlier step failed
     message: str  # plain language, in the reader's language
     detail: str = ""  # Google's raw answer, for administrators

@@ -128,6 +128,7 @@ def experiment_log(
     context = {
         "ctx": ctx,
         "log": log,
+        "catalog": catalog.current(session),
         "breadcrumbs": pages.crumbs(ctx, (_("Experiment log"), None)),
     }
     return render(request, "tuning/experiments.html", context)
