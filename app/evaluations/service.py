@@ -28,12 +28,13 @@ from app.evaluations.planning import prompts
 from app.evaluations.planning.estimate import EvalEstimate, LeakRow
 from app.evaluations.planning.plan import EvaluationError, Plan, build
 from app.evaluations.schemas import EvaluationSpec
-from app.evaluations.web.choices import CandidateChoices, candidate_choices
+from app.evaluations.web.choices import CandidateChoices, TunedChoice, candidate_choices
 from app.i18n import N_, _
 from app.projects.models import Project
 
 __all__ = [
     "CandidateChoices",
+    "TunedChoice",
     "EvalEstimate",
     "EvaluationError",
     "LeakRow",
@@ -112,6 +113,8 @@ def _estimate(session: Session, plan: Plan) -> EvalEstimate:
                 priced_as,
                 cost.request_tokens(turns, system),
                 cost.answer_tokens(item.prompt.reference),
+                thinking_tokens=cost.thinking_tokens(candidate.settings.as_dict()),
+                multiplier=cost.tuned_multiplier(priced_as, candidate.kind in prompts.TUNED_KINDS),
             )
             calls += 1
     judge_calls = 0
@@ -132,6 +135,7 @@ def _estimate(session: Session, plan: Plan) -> EvalEstimate:
         output_tokens=tally.output_tokens,
         cost_usd=tally.cost_usd,
         price_source=cost.PRICE_SOURCE,
+        thinking_tokens=tally.thinking_tokens,
     )
 
 

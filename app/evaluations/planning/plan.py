@@ -199,6 +199,12 @@ def _base_candidate(ctx: _Context, spec: CandidateSpec, position: int) -> Planne
             )
         config["system_instruction"] = instruction
         label = _("%(model)s with the project's instruction") % {"model": name}
+    if spec.thinking not in prompts.THINKING_CHOICES:
+        raise EvaluationError(_("Choose one of the listed thinking settings."), "thinking")
+    if spec.thinking not in ("minimum", "default"):
+        label = _("%(label)s, thinking %(level)s") % {"label": label, "level": spec.thinking}
+    elif spec.thinking == "default":
+        label = _("%(label)s, its own thinking") % {"label": label}
     return _candidate(
         spec, position, kind=spec.kind, model=model, base=model, label=label, config=config
     )
@@ -207,6 +213,12 @@ def _base_candidate(ctx: _Context, spec: CandidateSpec, position: int) -> Planne
 def _tuned_candidate(ctx: _Context, spec: CandidateSpec, position: int) -> PlannedCandidate:
     job = _job(ctx.session, ctx.project, spec)
     endpoint, label = job.tuned_endpoint or "", job.display_name
+    if job.default_checkpoint_id:
+        # The job's endpoint serves the checkpoint a manager chose (checkpoints.serve).
+        label = _("%(job)s, served checkpoint %(checkpoint)s") % {
+            "job": job.display_name,
+            "checkpoint": job.default_checkpoint_id,
+        }
     if spec.kind == CandidateKind.CHECKPOINT:
         point = next(
             (c for c in job.checkpoints if str(c.get("checkpoint_id")) == str(spec.checkpoint_id)),
@@ -240,7 +252,7 @@ def _candidate(
     label: str,
     config: dict[str, Any],
 ) -> PlannedCandidate:
-    settings = prompts.settings_for(kind, base)
+    settings = prompts.settings_for(kind, base, spec.thinking)
     key = prompts.answer_key(
         model=model,
         kind=kind,
