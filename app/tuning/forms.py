@@ -75,7 +75,8 @@ class JobForm:
         return int(self.parent) if self.parent.isdigit() else None
 
     def plan_key(self, model_id: str) -> str:
-        return f"{self.version}:{model_id}:{self.parent}"
+        key = f"{self.version}:{model_id}"
+        return f"{key}:{self.parent}" if self.parent else key
 
     def with_recommendation(self, recommendation: Recommendation, model_id: str) -> JobForm:
         """Start from the recommended values unless the knobs were set for this version and

@@ -155,7 +155,7 @@ def retune_query(job: TuningJob, successor: ModelSpec) -> dict[str, str]:
     query["adapter_size"] = str(
         adapter if successor.allows(adapter) and adapter else successor.default_adapter_size
     )
-    query["planned_for"] = f"{job.dataset_version_id}:{successor.id}:"
+    query["planned_for"] = f"{job.dataset_version_id}:{successor.id}"
     return query
 
 

@@ -266,7 +266,7 @@ class TestGenerate:
             system_instruction="Be brief.",
             temperature=0.2,
             max_output_tokens=200,
-            thinking_budget=0,
+            thinking_level="minimal",
             config=emulator.config(),
         )
         [request] = emulator.requests("generate")
@@ -284,7 +284,7 @@ class TestGenerate:
             "generationConfig": {
                 "temperature": 0.2,
                 "maxOutputTokens": 200,
-                "thinkingConfig": {"thinking_budget": 0},
+                "thinkingConfig": {"thinking_level": "MINIMAL"},
             },
         }
         assert "Q2" in answer.text
@@ -337,7 +337,7 @@ class TestGenerate:
 
     def test_max_output_tokens_cuts_the_answer(self, emulator: EmulatorServer) -> None:
         answer = gateway.generate(
-            model="gemini-2.0-flash-001",
+            model="gemini-3.1-flash-lite",
             turns=[("user", "Tell me more")],
             max_output_tokens=5,
             config=emulator.config(),

@@ -121,25 +121,48 @@ class TestPermanentFailures:
         uri = upload(emulator)
         with pytest.raises(PermanentGeminiError) as raised:
             gateway.launch_tuning(
-                base_model="gemini-2.5-pro",
+                base_model="gemini-3.5-flash",
                 training_uri=uri,
-                adapter_size=16,
+                adapter_size=32,
                 display_name="too big",
                 config=emulator.config(),
             )
         assert emulator.counters()["tuning.create"] == 1
         error = raised.value
         assert error.user_message == (
-            "The adapter size 16 is not available for gemini-2.5-pro; choose 1, 2, 4, or 8."
+            "The adapter size 32 is not available for gemini-3.5-flash; choose 1, 2, 4, 8, or 16."
         )
         assert error.raw == (
             "400 INVALID_ARGUMENT: The adapter size is not supported for this base model."
         )
         with use_locale("ja"):
             assert error.user_message == (
-                "アダプターサイズ 16 は gemini-2.5-pro では使用できません。"
-                "1、2、4、または8 のいずれかを選択してください。"
+                "アダプターサイズ 32 は gemini-3.5-flash では使用できません。"
+                "1、2、4、8、または16 のいずれかを選択してください。"
             )
+
+    def test_a_retired_base_model_is_refused_at_create(self, emulator: EmulatorServer) -> None:
+        with pytest.raises(PermanentGeminiError) as raised:
+            gateway.launch_tuning(
+                base_model="gemini-2.5-flash",
+                training_uri=upload(emulator),
+                display_name="old",
+                config=emulator.config(),
+            )
+        assert emulator.counters()["tuning.create"] == 1
+        assert "was retired on 2026-10-20" in raised.value.raw
+        assert "gemini-3.5-flash" in raised.value.raw  # Vertex lists what it tunes today
+
+    def test_gemini_3_is_tuned_only_in_its_regions(self, emulator: EmulatorServer) -> None:
+        uri = upload(emulator)
+        with pytest.raises(PermanentGeminiError) as raised:
+            gateway.launch_tuning(
+                base_model="gemini-3.5-flash",
+                training_uri=uri,
+                display_name="tokyo",
+                config=emulator.config(location="asia-northeast1"),
+            )
+        assert "Supported locations: us-central1, europe-west4" in raised.value.raw
 
     def test_an_injected_400_is_not_retried(self, emulator: EmulatorServer) -> None:
         emulator.fault("generate", status=400, message="Request contains an invalid argument.")
@@ -167,16 +190,29 @@ class TestPermanentFailures:
         assert emulator.counters()["count_tokens"] == 1
         assert "Connection page" in raised.value.user_message
 
-    def test_thinking_cannot_be_turned_off_on_pro(self, emulator: EmulatorServer) -> None:
+    def test_gemini_3_takes_a_level_not_a_budget(self, emulator: EmulatorServer) -> None:
+        # Gemini 3+ documents the thinking level; a budget there is refused (the emulator takes
+        # the stricter view where Google's behaviour is uncertain).
         with pytest.raises(PermanentGeminiError) as raised:
             gateway.generate(
-                model="gemini-2.5-pro", turns=QUESTION, thinking_budget=0, config=emulator.config()
+                model="gemini-3.5-flash",
+                turns=QUESTION,
+                thinking_budget=0,
+                config=emulator.config(),
             )
-        assert raised.value.kind == "thinking_required"
+        assert "set thinking_level" in raised.value.raw
         lowest = gateway.generate(
-            model="gemini-2.5-pro", turns=QUESTION, thinking_budget=128, config=emulator.config()
+            model="gemini-3.5-flash",
+            turns=QUESTION,
+            thinking_level="minimal",
+            config=emulator.config(),
         )
-        assert lowest.thinking_tokens > 0
+        assert lowest.thinking_tokens == 0
+
+    def test_a_retired_model_no_longer_answers(self, emulator: EmulatorServer) -> None:
+        with pytest.raises(NotFoundGeminiError) as raised:
+            gateway.generate(model="gemini-2.5-pro", turns=QUESTION, config=emulator.config())
+        assert raised.value.kind == "model_not_found"
 
     def test_unknown_model_is_named(self, emulator: EmulatorServer) -> None:
         with pytest.raises(NotFoundGeminiError) as raised:

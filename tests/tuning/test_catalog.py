@@ -29,10 +29,47 @@ def test_shipped_catalog_holds_the_reference_facts() -> None:
         # No official price could be confirmed: every price says so.
         assert model.price_source == "unverified" and not model.price_verified
         assert model.price_url.startswith("https://cloud.google.com/")
-        assert model.price_checked_on == date(2026, 11, 22)
+        assert model.price_checked_on == date(2026, 12, 7)
+    assert shipped.last_checked == date(2026, 12, 7)
     lite = shipped.get("gemini-2.0-flash-lite-001")
-    assert lite is not None and lite.deprecated and lite.retired(date(2026, 11, 22))
+    assert lite is not None and lite.retired(date(2026, 11, 22))
     assert lite.successor == "gemini-3.1-flash-lite"
+    # Today's tunable models (vertex-2026.md §1): 3.5 Flash (the default), 3.5 Flash-Lite,
+    # 3.1 Flash-Lite; Gemini 3 tunes in two regions and is served from us/eu only.
+    assert [m.id for m in shipped.choices()] == [
+        "gemini-3.5-flash",
+        "gemini-3.1-flash-lite",
+        "gemini-3.5-flash-lite",
+    ]
+    flash = shipped.get("gemini-3.5-flash")
+    assert flash is not None and flash.tuning_regions == ("us-central1", "europe-west4")
+    assert flash.serving_location("us-central1") == "us"
+    assert flash.serving_location("europe-west4") == "eu"
+    assert flash.tuned_serving_price_multiplier == 1.5 and flash.continuous_tuning
+    # 2.5 retired on 2026-10-20 and stays listed, with the model to re-tune on.
+    for old, successor in [
+        ("gemini-2.5-flash", "gemini-3.5-flash"),
+        ("gemini-2.5-flash-lite", "gemini-3.1-flash-lite"),
+        ("gemini-2.5-pro", "gemini-3.5-flash"),
+    ]:
+        model = shipped.get(old)
+        assert model is not None and model.retired() and model.status == "retired"
+        assert model.retirement_date == date(2026, 10, 20)
+        assert shipped.successor_of(old).id == successor  # type: ignore[union-attr]
+
+
+def test_the_admin_page_says_when_the_catalog_was_checked(
+    client: TestClient, session: Session
+) -> None:
+    login(client, create_user(session, is_admin=True))
+    fresh = soup(client.get("/admin/tuning-models")).select_one("#catalog-checked")
+    assert "Last compared with Google's pages" in fresh.get_text()
+    assert "more than 90 days" not in fresh.get_text()
+    stale = catalog.shipped_text().replace("last_checked: 2026-12-07", "last_checked: 2026-01-05")
+    client.post("/admin/tuning-models", data={"yaml_text": stale})
+    warned = soup(client.get("/admin/tuning-models")).select_one("#catalog-checked")
+    assert "That is more than 90 days ago" in warned.get_text()
+    assert "callout-warning" in warned["class"]
 
 
 BAD_YAML = """
@@ -86,12 +123,8 @@ def test_yaml_syntax_errors_give_the_line_in_the_readers_language() -> None:
 
 EDITED = (
     catalog.shipped_text()
-    .replace("training_price_per_million_tokens: 5.00", "training_price_per_million_tokens: 4.00")
-    .replace(
-        "    status: available\n    notes: >-",
-        "    status: available\n    price_source: official\n    notes: >-",
-        1,
-    )
+    .replace("training_price_per_million_tokens: 10.00", "training_price_per_million_tokens: 4.00")
+    .replace("    price_source: unverified", "    price_source: official", 1)
 )
 
 
@@ -105,7 +138,7 @@ def test_admin_edits_the_catalog_and_restores_the_shipped_one(
     rows = soup(page).select("#catalog-models tbody tr")
     assert [row["id"] for row in rows][:2] == [
         "model-gemini-3.5-flash",
-        "model-gemini-3.1-flash-lite",
+        "model-gemini-3.5-flash-lite",
     ]
     assert "Unverified price" in rows[0].get_text()
     assert "gemini-3.5-flash" in soup(page).select_one("#f-yaml_text").get_text()

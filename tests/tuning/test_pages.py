@@ -138,7 +138,7 @@ def test_planner_shows_recommendation_knobs_and_re_renders_as_a_fragment(
         f"/projects/{project.id}/tuning/new",
         params={
             "version": version.id,
-            "base_model": "gemini-2.5-pro",
+            "base_model": "gemini-3.1-flash-lite",
             "epochs": "7",
             "planned_for": f"{version.id}:gemini-3.5-flash",
         },
@@ -213,13 +213,19 @@ def test_retirement_banner_offers_to_retune_on_the_successor(
     banner = soup(client.get(f"/projects/{project.id}/tuning/{job.id}")).select_one(
         "#retune-banner"
     )
-    assert "Gemini 2.0 Flash-Lite retires on Feb 25, 2026." in banner.get_text()
+    assert "Gemini 2.0 Flash-Lite was retired on Feb 25, 2026." in banner.get_text()
     link = banner.select_one("a")
-    assert (
-        link["href"] == f"/projects/{project.id}/tuning/new?version={version.id}"
-        "&base_model=gemini-3.1-flash-lite"
+    # The same version and comparable settings (the job's), kept by planned_for.
+    assert link["href"] == (
+        f"/projects/{project.id}/tuning/new?version={version.id}"
+        "&base_model=gemini-3.1-flash-lite&epochs=3&learning_rate_multiplier=1&adapter_size=4"
+        f"&planned_for={version.id}%3Agemini-3.1-flash-lite"
     )
     assert link.get_text() == "Re-tune on Gemini 3.1 Flash-Lite"
+    form = soup(client.get(link["href"]))
+    assert form.select_one("#f-base_model option[selected]")["value"] == "gemini-3.1-flash-lite"
+    assert form.select_one("#f-version option[selected]")["value"] == str(version.id)
+    assert form.select_one("#f-epochs")["value"] == "3"
 
 
 def test_experiment_log_sorts_exports_and_compares(

@@ -16,6 +16,8 @@ from app.datasets.versions.service import LeakageFound, VersionRequest, create_v
 from app.notifications.models import Notification
 from app.projects.models import Project
 from app.projects.permissions import Role
+from app.config import get_settings
+from app.genai import connection
 from app.tuning import catalog
 from app.tuning.models import JobEvent, JobState, TuningJob
 from tests.emulator_fixture import EmulatorServer
@@ -106,8 +108,8 @@ def test_examples_over_the_token_limit_are_listed_and_block_the_launch(
     override_catalog(
         session,
         world.manager,
-        "max_example_tokens: 131072\n    max_validation_examples: 5000\n    training_price",
-        "max_example_tokens: 300\n    max_validation_examples: 5000\n    training_price",
+        "max_example_tokens: 131072\n    max_validation_examples: 5000\n    max_validation_share",
+        "max_example_tokens: 300\n    max_validation_examples: 5000\n    max_validation_share",
     )
     page = client.get(world.new_page(client))
     status, text, links = checklist(page)["token_limit"]
@@ -128,8 +130,8 @@ def test_validation_over_the_model_limit_fails(
     override_catalog(
         session,
         world.manager,
-        "max_validation_examples: 5000\n    training_price_per_million_tokens: 5.00",
-        "max_validation_examples: 5\n    training_price_per_million_tokens: 5.00",
+        "max_validation_examples: 5000\n    max_validation_share: 0.3\n    training_price_per_million_tokens: 10.00",
+        "max_validation_examples: 5\n    max_validation_share: 0.3\n    training_price_per_million_tokens: 10.00",
     )
     status, text, _links = checklist(client.get(world.new_page(client)))["validation_limit"]
     assert status == "fail"
@@ -197,19 +199,39 @@ def test_little_data_warns_but_does_not_block(
     assert world.launch(client).status_code == 303
 
 
-def test_deprecated_and_retired_models(client: TestClient, world: World) -> None:
-    page = client.get(world.new_page(client, base_model="gemini-2.0-flash-001"))
-    assert checklist(page)["model_status"][0] == "warning"
-    assert (
-        "Gemini 2.0 Flash is deprecated." in soup(page).select_one("#deprecated-warning").get_text()
-    )
-    options = {
-        o["value"]: o.has_attr("disabled") for o in soup(page).select("#f-base_model option")
-    }
-    assert options["gemini-2.0-flash-lite-001"] is True  # retired on 2026-02-25
-    refused = world.launch(client, base_model="gemini-2.0-flash-lite-001")
+def test_retired_models_cannot_be_chosen_or_launched(client: TestClient, world: World) -> None:
+    page = client.get(world.new_page(client))
+    offered = [o["value"] for o in soup(page).select("#f-base_model option")]
+    assert offered[0] == "gemini-3.5-flash"  # today's default
+    assert not any(value.startswith(("gemini-2.5", "gemini-2.0")) for value in offered)
+    # Asked for by URL (an old link, the API): the page says it is retired and names the
+    # successor, and the launch is refused with the same words.
+    old = client.get(world.new_page(client, base_model="gemini-2.5-flash"))
+    status, text, _links = checklist(old)["model_status"]
+    assert status == "fail"
+    assert "Gemini 2.5 Flash was retired on Oct 20, 2026 and can no longer be tuned." in text
+    assert "Choose Gemini 3.5 Flash." in text
+    assert "Use Gemini 3.5 Flash instead" in soup(old).select_one("#retired-warning").get_text()
+    refused = world.launch(client, base_model="gemini-2.5-flash")
     assert refused.status_code == 422
-    assert "was retired on" in text_of(refused)
+    assert "was retired on Oct 20, 2026" in text_of(refused)
+    assert "Choose Gemini 3.5 Flash." in text_of(refused)
+
+
+def test_the_region_must_tune_the_model(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, text, _links = checklist(client.get(world.new_page(client)))["region"]
+    assert status == "ok"
+    assert "tunes Gemini 3.5 Flash in us-central1" in text
+    assert "answer from the us endpoint" in text
+    monkeypatch.setenv("TUNEDESK_VERTEX_LOCATION", "asia-northeast1")
+    get_settings.cache_clear()
+    connection.invalidate_cache()
+    status, text, _links = checklist(client.get(world.new_page(client)))["region"]
+    assert status == "fail"
+    assert "only in us-central1 / europe-west4, but TuneDesk is set to asia-northeast1" in text
+    assert "Administration → Connection" in text
 
 
 def test_estimate_counts_tokens_times_epochs_plus_validation(
@@ -230,7 +252,7 @@ def test_estimate_counts_tokens_times_epochs_plus_validation(
     billable = train * 4 + validation
     assert f"{billable:,} " in estimate
     assert f"{train:,} training tokens × 4 epochs + {validation:,} validation tokens" in estimate
-    assert f"${billable / 1_000_000 * 5:.2f}" in estimate
+    assert f"${billable / 1_000_000 * 10:.2f}" in estimate
     auto = client.get(
         world.new_page(
             client,
