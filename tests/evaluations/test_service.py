@@ -94,7 +94,11 @@ def test_create_builds_items_candidates_outputs_and_queues_the_run(session: Sess
     ]
     assert len(candidates[1].prompt_config["examples"]) == 3
     assert candidates[2].model == job.tuned_endpoint
-    assert candidates[2].prompt_config["settings"]["thinking_budget"] == 0  # tuned: thinking off
+    # The minimum thinking Google advises for tuned 3.x models, and the same for the baseline
+    # by default, so the comparison is fair; both recorded with the run.
+    assert candidates[2].prompt_config["settings"]["thinking_level"] == "minimal"
+    assert candidates[0].prompt_config["settings"]["thinking_level"] == "minimal"
+    assert candidates[2].prompt_config["settings"]["thinking_budget"] is None
     assert len({c.answer_key for c in candidates}) == 3
     assert len(rows(session, EvalOutput, evaluation)) == 3 * len(FAQ)
     assert evaluation.outputs_total == 3 * len(FAQ) and evaluation.judged_total == len(FAQ)
