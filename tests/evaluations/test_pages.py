@@ -425,3 +425,22 @@ def test_cancel_and_resume_from_the_run_page(
     again = client.post(f"{url}/resume")
     assert again.status_code == 409
     assert "Only a failed or cancelled evaluation can be resumed" in text_of(again)
+
+
+def test_a_judge_that_failed_everywhere_is_not_called_no_judge(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    project, users = team
+    built = finished_evaluation(session, project=project, actor=users[Role.MANAGER], count=4)
+    evaluation = built.evaluation
+    evaluation.summary = {**evaluation.summary, "judge": None, "judge_by_tag": {}, "judge_failed": 4}
+    session.commit()
+    login(client, users[Role.VIEWER])
+    page = soup(client.get(_run_url(built)))
+    header = page.select_one(".page-head").get_text(" ", strip=True)
+    assert f"AI judge: {evaluation.judge_model}" in header
+    card = page.select_one("#judge-card").get_text(" ", strip=True)
+    assert "This run has no AI judge" not in card and "no AI judge" not in card
+    assert "gave no verdict: it failed on every question it was asked (4)" in card
+    # Candidates show how they were asked to think.
+    assert page.select(".thinking-setting")

@@ -181,6 +181,9 @@ def test_serving_a_checkpoint_sends_one_models_update(
     form = soup(client.get(f"/projects/{project.id}/evaluations/new"))
     selected = form.select_one("#f-tuned option[selected]").get_text()
     assert "serves checkpoint 1" in selected
+    # The original model's thinking is a choice on the form; the default is the minimum.
+    assert form.select_one("#f-thinking option[selected]")["value"] == "minimum"
+    assert form.select_one("#estimate-thinking") is not None
     gemini.reset()
     session.expire_all()  # the page changed the row in its own session
     created = evaluations.create_evaluation(
