@@ -221,7 +221,10 @@ def _retired(session: Session, names: dict[int, str]) -> list[RetiredJob]:
     )
     return [
         RetiredJob(
-            job, names[job.project_id], retired[job.base_model], current.successor_of(job.base_model)
+            job,
+            names[job.project_id],
+            retired[job.base_model],
+            current.successor_of(job.base_model),
         )
         for job in jobs
     ]

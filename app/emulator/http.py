@@ -114,7 +114,7 @@ def project_number(project: str) -> str:
     return str(100_000_000_000 + int(digest, 16) % 900_000_000_000)
 
 
-def field(mapping: dict[str, Any], camel: str) -> Any:
+def either_case(mapping: dict[str, Any], camel: str) -> Any:
     """A field in either spelling: google-genai sends nested members in snake_case
     (``thinking_budget``, ``preTunedModel.tuned_model_name``: ``_common.convert_to_dict`` does
     not camel-case nested pydantic dumps), and Google's JSON parsing accepts both, so the

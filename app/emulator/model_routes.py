@@ -3,6 +3,7 @@ for tuned endpoints (``endpoints/…``), answering like Vertex where the SDK car
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -12,7 +13,8 @@ from typing import Any
 from app.emulator import answers, catalog, judge, timeline
 from app.emulator.catalog import DEFAULT_MAX_EXAMPLE_TOKENS
 from app.emulator.datasets import DatasetError, Example, read_dataset
-from app.emulator.http import ApiError, Call, Reply, field, project_number
+from app.emulator.http import ApiError, Call, Reply, project_number
+from app.emulator.http import either_case as field
 from app.emulator.state import JobRecord, rfc3339
 from app.emulator.tokens import FILE_PART_TOKENS, count_tokens, truncate_to_tokens
 
@@ -211,12 +213,9 @@ def _training_examples(call: Call, job: JobRecord) -> list[Example]:
     parent = call.emulator.state.job(job.parent_job_id) if job.parent_job_id else None
     examples = _training_examples(call, parent) if parent is not None else []
     data = call.emulator.state.read_uri(job.training_uri) or b""
-    try:
-        examples = read_dataset(data, max_example_tokens=DEFAULT_MAX_EXAMPLE_TOKENS).examples + [
-            e for e in examples
-        ]
-    except DatasetError:
-        pass
+    with contextlib.suppress(DatasetError):  # an unreadable file teaches nothing
+        own = read_dataset(data, max_example_tokens=DEFAULT_MAX_EXAMPLE_TOKENS).examples
+        examples = own + examples
     with _cache_lock:
         _examples_cache[job.job_id] = examples
     return examples

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.emulator import timeline
-from app.emulator.http import ApiError, Call, Reply, field, project_number
+from app.emulator.http import ApiError, Call, Reply, project_number
+from app.emulator.http import either_case as field
 from app.emulator.state import JobRecord
 
 
@@ -35,8 +36,10 @@ def _job(call: Call) -> JobRecord:
         job.project_number == project_number(call.params["project"])
         and job.location == call.params["location"]
     )
-    if job is None or not located or timeline.snapshot(job, state.elapsed(job)).state != (
-        "JOB_STATE_SUCCEEDED"
+    if (
+        job is None
+        or not located
+        or timeline.snapshot(job, state.elapsed(job)).state != ("JOB_STATE_SUCCEEDED")
     ):
         raise ApiError(
             404,

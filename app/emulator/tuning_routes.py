@@ -15,7 +15,8 @@ from typing import Any
 
 from app.emulator import catalog, timeline
 from app.emulator.datasets import DatasetError, DatasetReport, read_dataset, supervised_stats
-from app.emulator.http import ApiError, Call, Reply, failed_precondition, field, project_number
+from app.emulator.http import ApiError, Call, Reply, failed_precondition, project_number
+from app.emulator.http import either_case as field
 from app.emulator.state import JobRecord
 
 DEFAULT_EPOCHS = 3

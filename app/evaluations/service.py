@@ -34,10 +34,10 @@ from app.projects.models import Project
 
 __all__ = [
     "CandidateChoices",
-    "TunedChoice",
     "EvalEstimate",
     "EvaluationError",
     "LeakRow",
+    "TunedChoice",
     "cancel_evaluation",
     "candidate_choices",
     "create_evaluation",

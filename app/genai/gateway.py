@@ -334,15 +334,15 @@ def set_default_checkpoint(
 
 __all__ = [
     "cancel_tuning",
-    "get_default_checkpoint",
-    "set_default_checkpoint",
     "check_connection",
     "count_tokens",
     "delete_file",
     "generate",
+    "get_default_checkpoint",
     "get_tuning",
     "launch_tuning",
     "list_tunings",
     "read_metrics",
+    "set_default_checkpoint",
     "upload_training_file",
 ]

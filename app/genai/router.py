@@ -117,7 +117,6 @@ def remove_key(request: Request, session: SessionDep, admin: AdminUser) -> Respo
 @router.post("/connection/test", name="genai:test_connection")
 def test_connection(request: Request, session: SessionDep, admin: AdminUser) -> Response:
     from app.genai.gateway import check_connection  # loads the Google SDKs
-
     from app.genai.types import ConnectionReport
     from app.tuning import regions
 

@@ -55,7 +55,9 @@ class Thinking:
         budget = data.get("thinking_budget")
         return cls(
             level=level if level in THINKING_LEVELS else None,
-            budget=int(budget) if isinstance(budget, int) and not isinstance(budget, bool) else None,
+            budget=int(budget)
+            if isinstance(budget, int) and not isinstance(budget, bool)
+            else None,
         )
 
 

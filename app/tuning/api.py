@@ -15,9 +15,9 @@ from app.auth.dependencies import ApiLaunchAccess, ApiUser, ApiViewAccess
 from app.db import SessionDep
 from app.errors import ValidationFailed
 from app.tuning import catalog, control, pages, service
+from app.tuning.continuation import served_checkpoint
 from app.tuning.models import JobEvent, TuningJob
 from app.tuning.recommend import Choice
-from app.tuning.continuation import served_checkpoint
 from app.tuning.texts import error_text, event_text, state_label
 
 router = APIRouter(prefix="/api/v1", tags=["tuning"])

@@ -92,7 +92,9 @@ def _edits(text: str, plan: _Plan) -> list[tuple[int, int, str]]:
     return edits
 
 
-def _append(text: str, sequence: yaml.SequenceNode, models: list[dict[str, Any]]) -> tuple:
+def _append(
+    text: str, sequence: yaml.SequenceNode, models: list[dict[str, Any]]
+) -> tuple[int, int, str]:
     indent = max(0, sequence.value[0].start_mark.column - 2) if sequence.value else 2
     dumped = yaml.safe_dump(models, sort_keys=False, allow_unicode=True, width=96)
     block = "".join(" " * indent + line + "\n" for line in dumped.splitlines())

@@ -57,6 +57,8 @@ MESSAGES = {
         "mostly repeats it. Choose the newer version with your fixes."
     ),
 }
+
+
 def parent_job(session: Session, *, project_id: int, job_id: int) -> TuningJob:
     job = session.get(TuningJob, job_id)
     if job is None or job.project_id != project_id:
@@ -83,7 +85,12 @@ def recommendation(base: Recommendation, parent: TuningJob, version_label: str) 
     adapter = int((parent.hyperparameters or {}).get("adapter_size") or base.adapter_size)
     note = Note(
         "continued",
-        {"job": parent.display_name, "version": version_label, "epochs": epochs, "adapter": adapter},
+        {
+            "job": parent.display_name,
+            "version": version_label,
+            "epochs": epochs,
+            "adapter": adapter,
+        },
     )
     return replace(
         base,

@@ -18,8 +18,8 @@ from app.datasets.versions.models import DatasetVersion, DatasetVersionExample
 from app.genai.config import missing_settings
 from app.genai.connection import current_config
 from app.i18n import N_, _, format_number
-from app.tuning.budget import reason_text
 from app.tuning import catalog
+from app.tuning.budget import reason_text
 from app.tuning.catalog import ModelSpec
 from app.tuning.models import TuningJob
 from app.tuning.recommend import FEW_EXAMPLES, Choice, DatasetStats

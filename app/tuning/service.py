@@ -111,9 +111,7 @@ def _emulator_scale() -> float | None:
     return get_settings().emulator_time_scale if current_config().is_emulator else None
 
 
-def _parent(
-    session: Session, project_id: int, parent_job_id: int | None
-) -> TuningJob | None:
+def _parent(session: Session, project_id: int, parent_job_id: int | None) -> TuningJob | None:
     if parent_job_id is None:
         return None
     return continuation.parent_job(session, project_id=project_id, job_id=parent_job_id)
@@ -129,7 +127,7 @@ def recommendation(
 ) -> tuple[Recommendation, ModelSpec]:
     """The recommendation alone (no checklist): what the knobs start from. A continued job
     keeps its parent's base model."""
-    version, dataset = get_version(session, project_id=project_id, version_id=version_id)
+    version, _dataset = get_version(session, project_id=project_id, version_id=version_id)
     parent = _parent(session, project_id, parent_job_id)
     model = _model(parent.base_model if parent else model_id)
     recommended = recommend(preflight.dataset_stats(version), model)

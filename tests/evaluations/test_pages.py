@@ -433,7 +433,12 @@ def test_a_judge_that_failed_everywhere_is_not_called_no_judge(
     project, users = team
     built = finished_evaluation(session, project=project, actor=users[Role.MANAGER], count=4)
     evaluation = built.evaluation
-    evaluation.summary = {**evaluation.summary, "judge": None, "judge_by_tag": {}, "judge_failed": 4}
+    evaluation.summary = {
+        **evaluation.summary,
+        "judge": None,
+        "judge_by_tag": {},
+        "judge_failed": 4,
+    }
     session.commit()
     login(client, users[Role.VIEWER])
     page = soup(client.get(_run_url(built)))

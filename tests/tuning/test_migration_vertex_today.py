@@ -14,6 +14,10 @@ from app.migrate import alembic_config
 from app.tuning.catalog import parse_catalog
 
 PREVIOUS_HEAD = "0009_evaluations"
+INSERT = (
+    "INSERT INTO tuning_catalog_override (id, yaml_text, created_at) "
+    "VALUES (1, :t, CURRENT_TIMESTAMP)"
+)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -38,7 +42,7 @@ def test_an_edited_catalog_keeps_its_edits_and_flags_retired_models(tmp_path: Pa
     before = _catalog_before()
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO tuning_catalog_override (id, yaml_text, created_at) VALUES (1, :t, CURRENT_TIMESTAMP)"),
+            text(INSERT),
             {"t": before},
         )
     command.upgrade(alembic_config(url), "head")
@@ -54,7 +58,7 @@ def test_an_edited_catalog_keeps_its_edits_and_flags_retired_models(tmp_path: Pa
     assert flash.successor == "gemini-3.5-flash"
     assert str(flash.retirement_date) == "2026-10-20"
     assert catalog.default_model == "gemini-3.5-flash"
-    assert [m.id for m in catalog.choices()][0] == "gemini-3.5-flash"
+    assert next(m.id for m in catalog.choices()) == "gemini-3.5-flash"
     assert "# Updated by TuneDesk on upgrade" in after
     assert "PRICES ARE UNVERIFIED" in after  # the administrator's comments survive
     ids = [m["id"] for m in yaml.safe_load(after)["models"]]
@@ -68,7 +72,7 @@ def test_a_catalog_without_retired_models_is_left_alone(tmp_path: Path) -> None:
     own = (ROOT / "app" / "tuning" / "catalog.yaml").read_text(encoding="utf-8")
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO tuning_catalog_override (id, yaml_text, created_at) VALUES (1, :t, CURRENT_TIMESTAMP)"),
+            text(INSERT),
             {"t": own},
         )
     command.upgrade(alembic_config(url), "head")

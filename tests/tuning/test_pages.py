@@ -362,9 +362,10 @@ def test_jobs_on_retired_models_are_flagged_everywhere(
     banner = page.select_one("#retune-banner")
     assert "Gemini 2.5 Flash was retired on Oct 20, 2026." in banner.get_text()
     assert banner.select_one("#retune-link").get_text() == "Re-tune on Gemini 3.5 Flash"
-    assert soup(client.get(f"/projects/{project.id}/tuning/{fresh.id}")).select_one(
-        "#retune-banner"
-    ) is None
+    assert (
+        soup(client.get(f"/projects/{project.id}/tuning/{fresh.id}")).select_one("#retune-banner")
+        is None
+    )
     log = soup(client.get(f"/projects/{project.id}/tuning/experiments"))
     flagged = log.select_one(f"#experiment-{old.id}")
     assert "retired" in flagged.get_text() and flagged.select_one(".retune-link") is not None

@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import AuditEvent, User
+from app.config import get_settings
 from app.datasets.models import Example, ExampleStatus
 from app.datasets.versions.models import DatasetVersion
 from app.datasets.versions.service import LeakageFound, VersionRequest, create_version
+from app.genai import connection
 from app.notifications.models import Notification
 from app.projects.models import Project
 from app.projects.permissions import Role
-from app.config import get_settings
-from app.genai import connection
 from app.tuning import catalog
 from app.tuning.models import JobEvent, JobState, TuningJob
 from tests.emulator_fixture import EmulatorServer
@@ -130,8 +130,10 @@ def test_validation_over_the_model_limit_fails(
     override_catalog(
         session,
         world.manager,
-        "max_validation_examples: 5000\n    max_validation_share: 0.3\n    training_price_per_million_tokens: 10.00",
-        "max_validation_examples: 5\n    max_validation_share: 0.3\n    training_price_per_million_tokens: 10.00",
+        "max_validation_examples: 5000\n    max_validation_share: 0.3\n    training_price_"
+        "per_million_tokens: 10.00",
+        "max_validation_examples: 5\n    max_validation_share: 0.3\n    training_price_"
+        "per_million_tokens: 10.00",
     )
     status, text, _links = checklist(client.get(world.new_page(client)))["validation_limit"]
     assert status == "fail"

@@ -156,9 +156,7 @@ def test_serving_a_checkpoint_sends_one_models_update(
     first = next(c for c in job.checkpoints if str(c["checkpoint_id"]) == "1")
     login(client, manager)
     gemini.reset()
-    served = client.post(
-        f"/projects/{project.id}/tuning/{job.id}/serve", data={"checkpoint": "1"}
-    )
+    served = client.post(f"/projects/{project.id}/tuning/{job.id}/serve", data={"checkpoint": "1"})
     assert served.status_code == 303
     [update] = gemini.requests("models.update")
     assert update["method"] == "PATCH"

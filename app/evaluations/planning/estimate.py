@@ -71,7 +71,9 @@ class EvalEstimate(BaseModel):
     output_tokens: int
     cost_usd: float | None  # None when a model's price is unknown
     price_source: str
-    thinking_tokens: int = 0  # part of output_tokens: what the thinking settings are assumed to cost
+    thinking_tokens: int = (
+        0  # part of output_tokens: what the thinking settings are assumed to cost
+    )
 
 
 @dataclass
