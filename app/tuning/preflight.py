@@ -395,6 +395,8 @@ def region_check(model: ModelSpec, region: str) -> CheckItem:
 
 
 def _region_checks(given: PreflightInput) -> list[CheckItem]:
+    if given.model.retired():
+        return []  # the model line already refuses it; where it tuned no longer matters
     return [region_check(given.model, current_config().location)]
 
 
