@@ -183,7 +183,8 @@ def test_manager_launches_watches_and_reviews_a_tuning_job(
     expect(page.locator("#run-log")).to_contain_text("チューニング済みモデルの準備ができました。")
     screenshot(page, f"tuning-{db}-ja-04-finished")
     page.locator(".subnav").get_by_role("link", name="実験ログ").click()
-    expect(page.locator("#experiments tbody tr").nth(1).locator(".state-badge")).to_have_text("成功")
+    rows = page.locator("#experiments tbody tr")
+    expect(rows.nth(1).locator(".state-badge")).to_have_text("成功")
     expect(page.locator("#experiments tbody tr").first.locator(".lineage-note")).to_contain_text(
         "継続元"
     )

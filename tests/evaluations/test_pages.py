@@ -449,3 +449,16 @@ def test_a_judge_that_failed_everywhere_is_not_called_no_judge(
     assert "gave no verdict: it failed on every question it was asked (4)" in card
     # Candidates show how they were asked to think.
     assert page.select(".thinking-setting")
+
+
+def test_a_run_on_a_retired_model_is_flagged(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    project, users = team
+    built = finished_evaluation(session, project=project, actor=users[Role.MANAGER], count=4)
+    built.baseline.base_model = "gemini-2.5-flash"
+    session.commit()
+    login(client, users[Role.VIEWER])
+    flag = soup(client.get(_run_url(built))).select_one("#eval-retired").get_text(" ", strip=True)
+    assert "Gemini 2.5 Flash, which Google retired" in flag
+    assert "Re-tune on Gemini 3.5 Flash" in flag

@@ -20,6 +20,7 @@ from app.evaluations.web import forms, results
 from app.i18n import _, format_percent
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
+from app.tuning import catalog
 
 EVALUATIONS_PER_PAGE = 30
 
@@ -142,6 +143,18 @@ def test_set_label(session: Session, evaluation: Evaluation) -> str:
     return f"{row[0]} v{row[1]}" if row else "—"
 
 
+def _retired_models(session: Session, evaluation: Evaluation) -> list[tuple[str, str | None]]:
+    """(retired model, successor) for the run's candidates whose base model Google retired."""
+    current = catalog.current(session)
+    used = {c.base_model for c in service.candidates_of(session, evaluation.id)}
+    flagged = []
+    for model in current.retired_models():
+        if model.id in used:
+            successor = current.successor_of(model.id)
+            flagged.append((model.display_name, successor.display_name if successor else None))
+    return flagged
+
+
 def run_context(
     session: Session, ctx: ProjectContext, evaluation: Evaluation, filters: results.ItemFilters
 ) -> dict[str, Any]:
@@ -158,6 +171,7 @@ def run_context(
         "can_fix": ctx.can(Permission.EVALUATE),
         "breadcrumbs": crumbs(ctx, (evaluation.name, None)),
     }
+    context["retired"] = _retired_models(session, evaluation)
     if evaluation.status == EvalStatus.SUCCEEDED:
         context["summary"] = results.summary_view(session, evaluation)
         context["items"] = results.item_page(session, evaluation, filters)
