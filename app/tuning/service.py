@@ -188,10 +188,18 @@ def plan(
     )
 
 
-def _display_name(name: str, dataset: Dataset, version: DatasetVersion, model: ModelSpec) -> str:
+def _display_name(
+    name: str,
+    dataset: Dataset,
+    version: DatasetVersion,
+    model: ModelSpec,
+    parent: TuningJob | None = None,
+) -> str:
     name = " ".join(name.split())
     if not name:
         name = f"{dataset.name} v{version.number} · {model.display_name}"
+        if parent is not None:
+            name += " ← #" + str(parent.id)  # a continued run: which job it grew from
     return name[:MAX_DISPLAY_NAME]
 
 
@@ -285,7 +293,9 @@ def _new_row(
         project_id=project.id,
         dataset_version_id=planned.version.id,
         base_model=planned.model.id,
-        display_name=_display_name(name, planned.dataset, planned.version, planned.model),
+        display_name=_display_name(
+            name, planned.dataset, planned.version, planned.model, planned.parent
+        ),
         hyperparameters=planned.choice.as_dict(),
         recommendation=planned.recommendation.as_dict(),
         cost_estimate=planned.estimate.as_dict(),
