@@ -28,6 +28,7 @@ from app.tuning.texts import format_day
 OK, WARNING, FAIL = "ok", "warning", "fail"
 LISTED_EXAMPLES = 25  # example links shown per check; the rest are counted
 TRAINING_SPLITS = ("train", "validation")
+SHARE_APPLIES_ABOVE = 1_000  # validation examples above which the share limit applies
 
 TITLES = {
     "training_examples": N_("Training examples"),
@@ -295,20 +296,30 @@ def _data_checks(session: Session, given: PreflightInput) -> list[CheckItem]:
             more,
         )
     )
-    validation = stats.validation_examples
-    status = FAIL if validation > model.max_validation_examples else (OK if validation else WARNING)
-    items.append(
-        CheckItem(
-            "validation_limit",
-            status,
-            {
-                "n": format_number(validation),
-                "model": model.display_name,
-                "limit": format_number(model.max_validation_examples),
-            },
-        )
-    )
+    items.append(_validation_check(stats, model))
     return items
+
+
+def validation_limit(stats: DatasetStats, model: ModelSpec) -> int:
+    """Validation examples Vertex accepts: at most ``max_validation_examples``, and once there are
+    more than 1,000 of them, at most ``max_validation_share`` of the training examples (SFT
+    overview, 2026-09-25: "5000, or 30% of training examples if there are more than 1000")."""
+    limit = model.max_validation_examples
+    share = model.max_validation_share
+    if share and stats.validation_examples > SHARE_APPLIES_ABOVE:
+        limit = min(limit, max(SHARE_APPLIES_ABOVE, int(stats.train_examples * share)))
+    return limit
+
+
+def _validation_check(stats: DatasetStats, model: ModelSpec) -> CheckItem:
+    validation, limit = stats.validation_examples, validation_limit(stats, model)
+    status = FAIL if validation > limit else (OK if validation else WARNING)
+    params = {
+        "n": format_number(validation),
+        "model": model.display_name,
+        "limit": format_number(limit),
+    }
+    return CheckItem("validation_limit", status, params)
 
 
 def _leakage_check(given: PreflightInput) -> CheckItem:

@@ -168,3 +168,20 @@ def test_only_administrators_edit_the_catalog(client: TestClient, session: Sessi
     login(client, create_user(session))
     assert client.get("/admin/tuning-models").status_code == 403
     assert client.post("/admin/tuning-models", data={"yaml_text": EDITED}).status_code == 403
+
+
+def test_validation_limit_follows_the_share_rule() -> None:
+    """5,000 validation examples, or 30 % of the training examples once there are more than
+    1,000 of them (SFT overview, 2026-09-25)."""
+    from app.tuning.preflight import validation_limit
+    from app.tuning.recommend import DatasetStats
+
+    flash = catalog.shipped().get("gemini-3.5-flash")
+    assert flash is not None
+
+    def limit(train: int, validation: int) -> int:
+        return validation_limit(DatasetStats(train, validation, 0, 0, 0, 0.0, 0), flash)
+
+    assert limit(100, 10) == 5_000
+    assert limit(10_000, 4_000) == 3_000  # 30 % of 10,000
+    assert limit(20_000, 4_000) == 5_000  # 30 % would be 6,000: the 5,000 cap holds
