@@ -242,13 +242,6 @@ def _record_failed(claim: Claim, remote: RemoteTuningJob, error: SQLAlchemyError
             return
         job.launch_claimed_by, job.launch_claimed_until = None, None
         job.unrecorded_remote_name = remote.name
-        problem = {
-            "source": "tuning",
-            "code": "not_recorded",
-            "message": NOT_RECORDED,
-            "params": {"name": remote.name},
-        }
-        sync.finish(session, job, JobState.FAILED, error=problem)
         add_event(
             session,
             job,
@@ -256,6 +249,18 @@ def _record_failed(claim: Claim, remote: RemoteTuningJob, error: SQLAlchemyError
             {"name": remote.name},
             message=f"{type(error).__name__}: {error}"[:4000],
         )
+        if job.cancel_requested_at is not None:
+            # Cancelled while launching: stop the remote job now (the cancel task ends the row).
+            job.state, job.updated_at = JobState.CANCELLING, utcnow()
+            enqueue_after_commit(session, CANCEL_TASK, job.id)
+            return
+        problem = {
+            "source": "tuning",
+            "code": "not_recorded",
+            "message": NOT_RECORDED,
+            "params": {"name": remote.name},
+        }
+        sync.finish(session, job, JobState.FAILED, error=problem)
 
 
 def _save_remote(claim: Claim, remote: RemoteTuningJob, *, adopted: bool) -> None:

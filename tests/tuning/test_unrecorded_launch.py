@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.db import new_session
 from app.genai import gateway
 from app.projects.permissions import Role
-from app.tuning import launch, service, tasks
+from app.tuning import control, launch, service, tasks
 from app.tuning.models import JobEvent, JobState, TuningJob
 from app.tuning.recommend import Choice
 from tests.emulator_fixture import EmulatorServer
@@ -98,3 +98,36 @@ def test_a_failed_save_ends_clearly_and_cancel_reaches_the_remote_job(
     with new_session() as own:
         kinds = list(own.scalars(select(JobEvent.kind).where(JobEvent.job_id == job_id)))
     assert "record_failed" in kinds and "remote_cancel_sent" in kinds
+
+
+def test_a_cancel_asked_during_the_launch_stops_the_unrecorded_remote_job(
+    session: Session, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.use(monkeypatch)
+    emulator.settings(time_scale=1)
+    manager = create_user(session, name="Mana")
+    project = create_project(session, members={manager: Role.MANAGER})
+    job_id = _job(session, manager, project)
+    other_id = _job(session, manager, project)
+    real_launch = gateway.launch_tuning
+
+    def cancel_then_collide(**kwargs: Any) -> Any:
+        remote = real_launch(**kwargs)
+        with new_session() as own:
+            job = own.get(TuningJob, job_id)
+            assert job is not None and job.state == JobState.LAUNCHING
+            control.cancel(own, actor=manager, job=job, project=own.merge(project))
+            own.info.pop("tunedesk.pending_tasks", None)
+            own.execute(
+                update(TuningJob).where(TuningJob.id == other_id).values(remote_name=remote.name)
+            )
+            own.commit()
+        return remote
+
+    monkeypatch.setattr(gateway, "launch_tuning", cancel_then_collide)
+    launch.launch(job_id)
+    assert fresh(job_id).state == JobState.CANCELLING
+    assert tasks.cancel_job(job_id) == "sent"
+    assert fresh(job_id).state == JobState.CANCELLED
+    [sent] = emulator.requests("tuning.cancel")
+    assert sent["path"] == f"/v1beta1/{fresh(other_id).remote_name}:cancel"
