@@ -277,3 +277,25 @@ def test_candidate_choices(session: Session) -> None:
     ]
     assert choices.system_instruction == "Answer politely."
     assert choices.default_judge_model == "gemini-3.5-flash"
+
+
+def test_a_retired_model_cannot_be_asked(session: Session) -> None:
+    """Gemini 2.5 retired on 2026-10-20: an evaluation that would ask it (as the original model
+    or as the judge) is refused up front, naming the successor."""
+    from app.evaluations.models import CandidateKind
+    from app.evaluations.planning.plan import EvaluationError, build
+    from app.evaluations.schemas import CandidateSpec, EvaluationSpec
+    from tests.evaluations.run_factories import faq_version, manager_project
+
+    project, manager = manager_project(session)
+    version = faq_version(session, project=project, actor=manager)
+    old = CandidateSpec(kind=CandidateKind.ZERO_SHOT, base_model="gemini-2.5-flash")
+    new = CandidateSpec(kind=CandidateKind.FEW_SHOT, base_model="gemini-3.5-flash", few_shot_k=1)
+    with pytest.raises(EvaluationError) as raised:
+        build(
+            session,
+            project=project,
+            spec=EvaluationSpec(name="x", test_version_id=version.id, candidates=(old, new)),
+        )
+    assert "Gemini 2.5 Flash was retired by Google" in raised.value.message
+    assert "Choose Gemini 3.5 Flash." in raised.value.message

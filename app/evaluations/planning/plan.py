@@ -136,12 +136,29 @@ def _job(session: Session, project: Project, spec: CandidateSpec) -> TuningJob:
 def _base_model(spec: CandidateSpec) -> str:
     current = catalog.current()
     model_id = spec.base_model or current.default_model
-    if current.get(model_id) is None:
+    found = current.get(model_id)
+    if found is None:
         raise EvaluationError(
             _("The model “%(model)s” is not in the model list. Choose one of the listed models.")
             % {"model": model_id}
         )
+    _refuse_retired(current, found)
     return model_id
+
+
+def _refuse_retired(current: catalog.Catalog, model: catalog.ModelSpec, field: str = "") -> None:
+    """A retired model no longer answers on Vertex: say so, and what to use instead."""
+    if not model.retired():
+        return
+    successor = current.successor_of(model.id)
+    raise EvaluationError(
+        _("%(model)s was retired by Google and no longer answers. Choose %(successor)s.")
+        % {
+            "model": model.display_name,
+            "successor": successor.display_name if successor else _("a listed model"),
+        },
+        field or "__all__",
+    )
 
 
 def _display(model_id: str) -> str:
@@ -324,7 +341,10 @@ def _check_duplicates(candidates: list[PlannedCandidate]) -> None:
 def _judge_model(spec: EvaluationSpec, candidates: list[PlannedCandidate]) -> str | None:
     if not spec.judge_model:
         return None
-    if catalog.current().get(spec.judge_model) is None:
+    judge = catalog.current().get(spec.judge_model)
+    if judge is not None:
+        _refuse_retired(catalog.current(), judge, "judge_model")
+    if judge is None:
         raise EvaluationError(
             _(
                 "The judge model “%(model)s” is not in the model list. "
