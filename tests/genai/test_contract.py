@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from typing import Any
 
 import pytest
 
 from app.genai import gateway
+from app.genai.errors import NotFoundGeminiError
 from app.genai.types import CANCELLED, CANCELLING, PENDING, SUCCEEDED, RemoteTuningJob
 from tests.emulator_fixture import EmulatorServer
 from tests.genai.data import example, jsonl, support_examples
@@ -308,6 +310,36 @@ class TestGenerate:
         assert tuned.text == "Open Settings, choose Refund and follow step 12."
         assert base.text != tuned.text
         assert emulator.requests("generate")[0]["path"] == f"/v1beta1/{endpoint}:generateContent"
+
+    def test_a_tuned_3x_model_is_asked_on_its_multi_region_path_with_minimal_thinking(
+        self, emulator: EmulatorServer
+    ) -> None:
+        """``serving.ask_tuned`` (shared by evaluations and a playground): the endpoint's own
+        location (``us``), never the tuning region, and the minimum thinking for its base."""
+        from app.genai import serving
+
+        job = launch(emulator, count=30, base_model="gemini-3.5-flash")
+        emulator.advance(10_000)
+        done = gateway.get_tuning(job.name, config=emulator.config())
+        endpoint, checkpoint = done.tuned_endpoint or "", done.checkpoints[0].endpoint
+        assert re.match(r"^projects/\d+/locations/us/endpoints/\d+$", endpoint)
+        assert "/locations/us/endpoints/" in checkpoint  # checkpoints answer there too
+        emulator.reset()
+        answer = serving.ask_tuned(
+            endpoint=endpoint,
+            base_model="gemini-3.5-flash",
+            turns=[("user", "how can I change my refund? case 12")],
+            config=emulator.config(),
+        )
+        assert answer.text == "Open Settings, choose Refund and follow step 12."
+        [request] = emulator.requests("generate")
+        assert request["path"] == f"/v1beta1/{endpoint}:generateContent"
+        assert request["json"]["generationConfig"]["thinkingConfig"] == {
+            "thinking_level": "MINIMAL"
+        }
+        regional = endpoint.replace("/locations/us/", "/locations/us-central1/")
+        with pytest.raises(NotFoundGeminiError):  # the regional path does not serve it
+            gateway.generate(model=regional, turns=[("user", "hi")], config=emulator.config())
 
     def test_is_thread_safe_and_shares_one_client(self, emulator: EmulatorServer) -> None:
         from concurrent.futures import ThreadPoolExecutor
