@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 ThinkingLevel = Literal["minimal", "low", "medium", "high"]
-THINKING_LEVELS: tuple[ThinkingLevel, ...] = ("minimal", "low", "medium", "high")
 MULTI_REGIONS = frozenset({"us", "eu"})
 _ENDPOINT = re.compile(r"^projects/[^/]+/locations/(?P<location>[^/]+)/endpoints/[^/]+$")
 _GEMINI_MAJOR = re.compile(r"gemini-(\d+)(?:\.(\d+))?")
@@ -44,21 +43,6 @@ class Thinking:
     @property
     def default(self) -> bool:
         return self.level is None and self.budget is None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"thinking_level": self.level, "thinking_budget": self.budget}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Thinking:
-        data = data or {}
-        level = data.get("thinking_level")
-        budget = data.get("thinking_budget")
-        return cls(
-            level=level if level in THINKING_LEVELS else None,
-            budget=int(budget)
-            if isinstance(budget, int) and not isinstance(budget, bool)
-            else None,
-        )
 
 
 def generation_of(model_id: str) -> tuple[int, int] | None:
@@ -84,18 +68,6 @@ def minimum_thinking(model_id: str) -> Thinking:
     if "pro" in model_id:
         return Thinking(budget=128)
     return Thinking(budget=0)
-
-
-def check_thinking(model_id: str, thinking: Thinking) -> str | None:
-    """Why ``thinking`` cannot be sent to ``model_id`` (English, for errors), or None."""
-    if thinking.level is not None and thinking.budget is not None:
-        return "set either a thinking level or a thinking budget, not both"
-    if thinking.level is not None and not uses_thinking_level(model_id):
-        return f"{model_id} takes a thinking budget, not a thinking level"
-    if thinking.budget is not None and uses_thinking_level(model_id):
-        # Gemini 3 documents the level; the budget's support there is uncertain: refuse it.
-        return f"{model_id} takes a thinking level, not a thinking budget"
-    return None
 
 
 def endpoint_location(model: str) -> str | None:

@@ -32,7 +32,6 @@ from app.tuning.recommend import LARGE_MULTIPLIER, Note, Recommendation
 CONTINUABLE_SINCE = date(2025, 7, 11)
 MAX_LINEAGE = 20
 
-CHECK_TITLE = N_("Continuing a tuned model")
 MESSAGES = {
     "ok": N_(
         "Continues from “%(job)s”, checkpoint %(checkpoint)s: a supervised-tuned %(model)s "
