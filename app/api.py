@@ -7,9 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.auth.dependencies import ApiUser, ApiViewAccess
+from app.auth.dependencies import ApiUser
 from app.db import SessionDep
 from app.projects import service as projects_service
+from app.projects.dependencies import ApiViewAccess
 
 router = APIRouter(prefix="/api/v1", tags=["account"])
 

@@ -63,6 +63,9 @@ def _celery(*args: str) -> int:
 
 
 def cmd_run_worker(args: argparse.Namespace) -> int:
+    from app.wiring import wire
+
+    wire()  # the worker sends e-mails and notifications: it needs every domain's texts
     return _celery(
         "worker",
         "--loglevel",

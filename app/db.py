@@ -16,7 +16,7 @@ from typing import Annotated, Any, cast
 from fastapi import Depends
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from app.config import get_settings
@@ -119,6 +119,15 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
+def discard_changes(session: Session) -> None:
+    """A service refused the request's action (``ValidationFailed``, ``Conflict``…) and the handler
+    shows that refusal (the form again with its messages, a toast and a redirect, a JSON error):
+    what the action wrote so far is thrown away now, so the page is built from the database as it
+    was, and the request's unit of work commits nothing of the refused action. Every handler that
+    catches a refusal calls this first (``tests/test_unit_of_work.py`` checks it)."""
+    session.rollback()
+
+
 # scope="function": the commit runs before the response is sent, so a failed commit can never
 # follow a fragment that already said "saved".
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -141,35 +150,3 @@ def task_session() -> Iterator[Session]:
 def rows_affected(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed: 0 means a compare-and-set lost the race."""
     return int(cast(CursorResult[Any], result).rowcount)
-
-
-# --- Enqueue after commit ------------------------------------------------------------------------
-# Tasks are buffered on the session and sent only once the transaction that created their rows
-# has committed; a rollback drops them. A worker can therefore never see an id that does not
-# exist yet, and work is never done for something that was rolled back.
-
-_PENDING_KEY = "tunedesk.pending_tasks"
-
-
-def enqueue_after_commit(session: Session, task_name: str, /, *args: Any, **options: Any) -> None:
-    session.info.setdefault(_PENDING_KEY, []).append((task_name, args, options))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_pending_tasks(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint committed; the real commit is still ahead
-    pending = session.info.pop(_PENDING_KEY, [])
-    if pending:
-        from app.worker import send_task  # the worker module imports this one
-
-        for task_name, args, options in pending:
-            send_task(task_name, args, **options)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_pending_tasks(session: Session, transaction: SessionTransaction) -> None:
-    # Fires after after_commit on success (the buffer is empty by then) and on rollback or close,
-    # where the buffer must go. Savepoints (transactions with a parent) keep it.
-    if transaction.parent is None:
-        session.info.pop(_PENDING_KEY, None)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api, error_pages, system
+from app import api, error_pages, system, wiring
 from app.auth import admin_router
 from app.auth import router as auth_router
 from app.auth.dependencies import verify_csrf
@@ -25,11 +25,13 @@ from app.datasets.web import api as datasets_api
 from app.datasets.web import datasets_router
 from app.datasets.web import rows_router as datasets_rows_router
 from app.datasets.web import uploads_router as datasets_upload_router
+from app.emulator import admin_router as emulator_admin_router
 from app.evaluations.web import api as evaluations_api
 from app.evaluations.web import router as evaluations_router
 from app.genai import router as genai_router
 from app.logs import configure_logging, request_id_var
 from app.notifications import router as notifications_router
+from app.projects import audit_router
 from app.projects import router as projects_router
 from app.review import router as review_router
 from app.review import router_examples as review_examples_router
@@ -113,6 +115,7 @@ def _install_health(app: FastAPI) -> None:
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging()
+    wiring.wire()
     app = FastAPI(
         title="TuneDesk API",
         version="1",
@@ -137,7 +140,9 @@ def create_app() -> FastAPI:
     for router in (
         auth_router.router,
         admin_router.router,
+        audit_router.router,
         genai_router.router,
+        emulator_admin_router.router,
         projects_router.router,
         datasets_router.router,
         datasets_upload_router.router,

@@ -11,7 +11,7 @@ Every such response carries ``Vary: HX-Request`` so caches keep the shapes apart
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,9 +21,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from app import i18n
-from app.auth.sessions import csrf_token
 from app.config import PROJECT_ROOT
-from app.genai.connection import effective_mode
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
 env = templates.env
@@ -45,6 +43,21 @@ env.filters["datetime"] = i18n.format_datetime
 env.filters["tojson_attr"] = lambda value: Markup(json.dumps(value, ensure_ascii=False))
 
 TOAST_LEVELS = ("success", "info", "warning", "error")
+
+# What every page knows beyond this module (the CSRF token, the emulator banner, the unread
+# count): domains add providers at start-up (app.wiring), so this module imports no domain.
+ContextProvider = Callable[[Request], Mapping[str, Any]]
+_context_providers: list[ContextProvider] = []
+
+
+def add_context_provider(provider: ContextProvider) -> None:
+    if provider not in _context_providers:
+        _context_providers.append(provider)
+
+
+def add_globals(**values: Any) -> None:
+    """Functions and constants a domain's templates use (registered at start-up)."""
+    env.globals.update(values)
 
 
 def is_htmx(request: Request) -> bool:
@@ -83,17 +96,16 @@ def _pop_toasts(request: Request) -> list[dict[str, str]]:
 
 
 def base_context(request: Request) -> dict[str, Any]:
-    return {
+    context: dict[str, Any] = {
         "request": request,
         "user": getattr(request.state, "user", None),
-        "unread_notifications": getattr(request.state, "unread_notifications", 0),
-        "csrf_token": csrf_token(request),
         "locale": i18n.get_locale(),
-        # The saved connection wins over the environment (cached for a few seconds).
-        "emulator_mode": effective_mode() == "emulator",
         "url": lambda name, /, query=None, **params: url(request, name, query, **params),
         "breadcrumbs": [],
     }
+    for provider in _context_providers:
+        context.update(provider(request))
+    return context
 
 
 def render(

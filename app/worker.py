@@ -13,6 +13,8 @@ from typing import Any
 from celery import Celery
 from celery.signals import setup_logging, worker_process_init, worker_shutting_down
 from kombu import pools as kombu_pools
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app import shutdown
 from app.config import get_settings
@@ -123,6 +125,35 @@ def send_task(name: str, args: Sequence[Any] = (), **options: Any) -> bool:
         logger.exception("could not send task %s; the sweeper will send it again", name)
         return False
     return True
+
+
+# --- Enqueue after commit ------------------------------------------------------------------------
+# Tasks are buffered on the session and sent only once the transaction that created their rows
+# has committed; a rollback drops them. A worker can therefore never see an id that does not
+# exist yet, and work is never done for something that was rolled back.
+
+_PENDING_KEY = "tunedesk.pending_tasks"
+
+
+def enqueue_after_commit(session: Session, task_name: str, /, *args: Any, **options: Any) -> None:
+    session.info.setdefault(_PENDING_KEY, []).append((task_name, args, options))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending_tasks(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint committed; the real commit is still ahead
+    pending = session.info.pop(_PENDING_KEY, [])
+    for task_name, args, options in pending:
+        send_task(task_name, args, **options)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending_tasks(session: Session, transaction: SessionTransaction) -> None:
+    # Fires after after_commit on success (the buffer is empty by then) and on rollback or close,
+    # where the buffer must go. Savepoints (transactions with a parent) keep it.
+    if transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
 
 
 @worker_process_init.connect

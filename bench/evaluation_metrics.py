@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from app.evaluations.scoring.aggregate import aggregate
-from app.evaluations.scoring.diff import diff_segments
 from app.evaluations.scoring.metrics import ItemScores, score_item
+from app.text.diff import diff_segments
 
 T = TypeVar("T")
 

@@ -40,7 +40,11 @@ from app import db as app_db  # noqa: E402
 from app.all_models import Base  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade_head  # noqa: E402
+from app.wiring import wire  # noqa: E402
 from tests.support import require  # noqa: E402
+
+# Services called directly by tests need what the app factory and the worker wire at start-up.
+wire()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 

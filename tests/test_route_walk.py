@@ -19,7 +19,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth.dependencies import ProjectPermission, api_user, current_user, require_admin
+from app.auth.dependencies import api_user, current_user, require_admin
+from app.projects.dependencies import ProjectPermission
 from app.projects.permissions import ROLE_PERMISSIONS, Permission, Role
 from tests.factories import create_user, project_with_roles
 from tests.support import anonymous_csrf, login

@@ -19,9 +19,11 @@ from app.db import new_session
 from app.notifications import service as notifications
 from app.notifications.models import EmailStatus, Notification
 from app.projects.permissions import Role
+from app.review import decisions
 from app.system import last_heartbeat
 from tests.factories import create_project, create_user
 from tests.processes import SmtpServer, beat, worker
+from tests.review.factories import pending, team
 from tests.support import login, wait_for
 
 pytestmark = pytest.mark.worker
@@ -130,4 +132,50 @@ def test_beat_drives_periodic_tasks(
         wait_for(heartbeat_recorded, timeout=40, message="beat → broker → worker heartbeat")
     finally:
         scheduler.stop()
+        running.stop()
+
+
+def test_a_returned_example_is_emailed_by_the_worker_with_its_real_words(
+    client: TestClient,
+    session: Session,
+    process_env: dict[str, str],
+    smtp: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    """The worker never imports the review pages that used to register this text when imported:
+    start-up wiring gives it the subject and body, in the author's language, and a reason that
+    TuneDesk wrote itself is put into words too."""
+    t = team(session)
+    t.expert.email = "emi@example.com"
+    t.expert.locale = "ja"
+    returned = pending(session, t, question="返品の送料は？", answer="無料です。")
+    kept = pending(session, t, question="送料はいくらですか？", answer="お客様のご負担です。")
+    session.commit()
+    running = worker(process_env, tmp_path).start(ready_text="ready.")
+    try:
+        login(client, t.reviewer)
+        base = f"/projects/{t.project.id}/review/examples"
+        response = client.post(
+            f"{base}/{returned.id}/reject",
+            data={"revision": "1", "reason": "送料の説明が古いです。"},
+        )
+        assert response.status_code in (200, 303)
+        message = smtp.wait_for_subject("例が差し戻されました")
+        assert message["To"] == "emi@example.com"
+        body = message.get_body().get_content()  # type: ignore[union-attr]
+        assert f"#{returned.id}" in body and "送料の説明が古いです。" in body
+        assert "review.returned" not in message["Subject"] + body
+
+        # Keeping one answer of a conflict returns the other, with a reason TuneDesk wrote.
+        decisions.approve(
+            session, actor=t.second_reviewer, project=t.project, example_id=kept.id, revision=1
+        )
+        other = pending(session, t, question="送料はいくらですか？", answer="全国一律500円です。")
+        session.commit()
+        client.post(f"{base}/{other.id}/resolve", data={"revision": "1", "other": str(kept.id)})
+        wait_for(lambda: len(smtp.messages) == 2, message="the second e-mail")
+        conflict_body = smtp.messages[1].get_body().get_content()  # type: ignore[union-attr]
+        assert f"#{other.id}" in conflict_body and f"#{kept.id}" in conflict_body
+        assert "同じ" in conflict_body
+    finally:
         running.stop()

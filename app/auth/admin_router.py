@@ -1,18 +1,18 @@
-"""Administration: users, the audit log, and the health of the background services."""
+"""Administration: users and the health of the background services (the audit log, which names
+projects, is :mod:`app.projects.audit_router`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.auth import audit, service
+from app.auth import service
 from app.auth.dependencies import AdminUser
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
-from app.projects import service as projects_service
 from app.system import check_broker, check_database, worker_status
 from app.web import flash, redirect, render
 
@@ -50,6 +50,7 @@ def create_user(
             session, actor=admin, email=email, name=name, password=password, is_admin=is_admin
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"name": name, "email": email, "is_admin": is_admin}
         return render(
             request,
@@ -103,6 +104,7 @@ def reset_password(
     try:
         user = service.reset_password(session, actor=admin, user_id=user_id, new_password=password)
     except ValidationFailed as error:
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, "/admin/users")
     flash(
@@ -111,39 +113,6 @@ def reset_password(
         % {"name": user.name},
     )
     return redirect(request, "/admin/users")
-
-
-@router.get("/audit", name="admin:audit")
-def audit_log(
-    request: Request,
-    session: SessionDep,
-    admin: AdminUser,
-    action: str = "",
-    actor_id: Annotated[int | None, Query()] = None,
-    project_id: Annotated[int | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-) -> Response:
-    result = audit.browse(
-        session, action=action, actor_id=actor_id, project_id=project_id, page=page
-    )
-    projects = {
-        s.project.id: s.project.name for s in projects_service.list_for_user(session, user=admin)
-    }
-    return render(
-        request,
-        "admin/audit.html",
-        {
-            "result": result,
-            "action": action,
-            "actor_id": actor_id,
-            "project_id": project_id,
-            "users": service.list_users(session),
-            "projects": projects,
-            "action_label": audit.action_label,
-            "breadcrumbs": [(_("Administration"), None), (_("Audit log"), None)],
-        },
-        block="results",
-    )
 
 
 @router.get("/system", name="admin:system")

@@ -3,10 +3,11 @@ every route declares (admin, project permission). CSRF is checked here for unsaf
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from app.auth import service as auth_service
@@ -15,10 +16,6 @@ from app.auth.sessions import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from app.db import SessionDep
 from app.errors import LoginRequired, PermissionDenied
 from app.i18n import _
-from app.notifications import service as notifications_service
-from app.projects import service as projects_service
-from app.projects.permissions import Permission
-from app.projects.service import ProjectContext
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -49,14 +46,34 @@ def _session_user(request: Request, session: Session) -> User | None:
     return user
 
 
+# What other domains add to each request of a logged-in user (the notification bell's unread
+# count), registered at start-up (app.wiring) so that auth needs no import of them.
+UserHook = Callable[[Request, Session, User], None]
+_user_hooks: list[UserHook] = []
+
+
+def add_user_hook(hook: UserHook) -> None:
+    if hook not in _user_hooks:
+        _user_hooks.append(hook)
+
+
+_RESOLVED = "tunedesk_session_user"
+
+
 def optional_user(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user or None (the request's language is fixed earlier, by LocaleMiddleware)."""
+    """The logged-in user or None (the request's language is fixed earlier, by LocaleMiddleware).
+
+    Resolved once per request: a project route asks for it through its permission check and
+    again through the page's own dependencies, and the hooks must run once."""
+    if hasattr(request.state, _RESOLVED):
+        resolved: User | None = getattr(request.state, _RESOLVED)
+        return resolved
     user = _session_user(request, session)
+    setattr(request.state, _RESOLVED, user)
     request.state.user = UserView.of(user) if user else None
     if user is not None:
-        request.state.unread_notifications = notifications_service.unread_count(
-            session, user_id=user.id
-        )
+        for hook in _user_hooks:
+            hook(request, session, user)
     return user
 
 
@@ -101,62 +118,6 @@ def api_user(request: Request, session: SessionDep) -> User:
 
 
 ApiUser = Annotated[User, Depends(api_user)]
-
-
-class ProjectPermission:
-    """Dependency: the project's context for a user holding ``permission`` there.
-
-    Declared on every project route, before any other lookup, so that a missing permission is
-    a 403 whatever the other path parameters are. The route-walk test reads ``permission``.
-    """
-
-    def __init__(self, permission: Permission, *, api: bool = False) -> None:
-        self.permission = permission
-        self.api = api
-
-    def __call__(
-        self, request: Request, session: SessionDep, project_id: Annotated[int, Path()]
-    ) -> ProjectContext:
-        user = (
-            api_user(request, session)
-            if self.api
-            else current_user(optional_user(request, session))
-        )
-        context = projects_service.context_for(session, project_id=project_id, user=user)
-        if context is None:
-            raise PermissionDenied(_("You are not a member of this project."))
-        if not context.can(self.permission):
-            raise PermissionDenied(
-                _("Your role in this project does not allow this. Ask a project manager.")
-            )
-        return context
-
-
-# One alias per permission, so a route reads ``ctx: ReviewAccess``.
-ViewAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.VIEW))]
-EditAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.EDIT_EXAMPLES))]
-ReviewAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.REVIEW))]
-VoteAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.VOTE))]
-EvaluateAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.EVALUATE))]
-VersionAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.CREATE_VERSIONS))]
-LaunchAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.LAUNCH_JOBS))]
-ManageAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.MANAGE))]
-
-ApiViewAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.VIEW, api=True))]
-ApiEditAccess = Annotated[
-    ProjectContext, Depends(ProjectPermission(Permission.EDIT_EXAMPLES, api=True))
-]
-ApiReviewAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.REVIEW, api=True))]
-ApiVoteAccess = Annotated[ProjectContext, Depends(ProjectPermission(Permission.VOTE, api=True))]
-ApiEvaluateAccess = Annotated[
-    ProjectContext, Depends(ProjectPermission(Permission.EVALUATE, api=True))
-]
-ApiVersionAccess = Annotated[
-    ProjectContext, Depends(ProjectPermission(Permission.CREATE_VERSIONS, api=True))
-]
-ApiLaunchAccess = Annotated[
-    ProjectContext, Depends(ProjectPermission(Permission.LAUNCH_JOBS, api=True))
-]
 
 
 async def verify_csrf(request: Request) -> None:

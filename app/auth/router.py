@@ -11,7 +11,7 @@ from app.auth import service
 from app.auth.dependencies import CurrentUser, OptionalUser
 from app.auth.models import User
 from app.auth.sessions import remember_locale, rotate_csrf_token
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import Conflict, ValidationFailed
 from app.i18n import LOCALES, _, get_locale, set_locale
 from app.web import flash, full_reload, redirect, render
@@ -59,10 +59,12 @@ def setup_submit(
             session, email=email, name=name, password=password, locale=locale or None
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return render(
             request, "auth/setup.html", {"form": form, "errors": error.errors}, status_code=422
         )
     except Conflict:
+        discard_changes(session)
         return RedirectResponse("/login", status_code=303)
     _start_session(request, admin)
     set_locale(admin.locale or get_locale())
@@ -164,6 +166,7 @@ def update_profile(
         service.update_profile(session, user=user, name=name, locale=locale or None)
         remember_locale(request, user.locale)
     except ValidationFailed as error:
+        discard_changes(session)
         return render(
             request,
             "auth/account.html",
@@ -187,6 +190,7 @@ def change_password(
             session, user=user, current_password=current_password, new_password=new_password
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return render(
             request,
             "auth/account.html",
@@ -206,6 +210,7 @@ def create_token(
     try:
         _token, plain = service.create_api_token(session, user=user, name=name)
     except ValidationFailed as error:
+        discard_changes(session)
         return render(
             request,
             "auth/account.html",

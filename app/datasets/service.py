@@ -13,8 +13,10 @@ from app.datasets.checking import check_status
 from app.datasets.editing import change_log
 from app.datasets.models import Dataset, Example, ExampleStatus, Upload, UploadStatus
 from app.errors import NotFound, ValidationFailed
-from app.i18n import _, format_number
+from app.i18n import _, format_number, ngettext
 from app.projects.models import Project
+from app.projects.overview import Step
+from app.projects.service import ProjectContext
 
 THRESHOLD_RANGE = (0.5, 0.99)
 IN_PROGRESS = (UploadStatus.QUEUED, UploadStatus.INGESTING)
@@ -197,3 +199,15 @@ def update_settings(
         details={k: [before[k], after[k]] for k in before if before[k] != after[k]},
     )
     return dataset
+
+
+def upload_step(session: Session, ctx: ProjectContext) -> Step:
+    """The overview checklist's "Upload examples" step."""
+    count = project_example_count(session, project_id=ctx.project.id)
+    hint = (
+        ngettext("%(count)s example so far.", "%(count)s examples so far.", count)
+        % {"count": format_number(count)}
+        if count
+        else _("A CSV, Excel or JSONL file of questions and ideal answers.")
+    )
+    return Step(_("Upload examples"), hint, count > 0, f"/projects/{ctx.project.id}/datasets")

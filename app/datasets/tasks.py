@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import app.all_models  # noqa: F401  (foreign keys to users and projects: map every table)
 from app.datasets.checking import recheck
 from app.datasets.intake import ingest, sweeper
 from app.worker import celery_app

@@ -17,21 +17,18 @@ from typing import Any
 
 from app.emulator.catalog import ADAPTER_SIZE_BY_VALUE
 from app.emulator.state import JobRecord, rfc3339
+from app.genai import simulation
 
-PENDING_SECONDS = 15.0
-DATASET_SECONDS = 25.0
-STEP_SECONDS = 4.0
-POST_SECONDS = 20.0
-CANCEL_SECONDS = 10.0
-TUNING_STARTS = PENDING_SECONDS + DATASET_SECONDS
-# Examples per tuning step (the emulator's fixed batch size).
-BATCH_SIZE = 8
+# The pace lives with the gateway, which shows estimates from it while the simulation is in use.
+PENDING_SECONDS = simulation.PENDING_SECONDS
+DATASET_SECONDS = simulation.DATASET_SECONDS
+STEP_SECONDS = simulation.STEP_SECONDS
+POST_SECONDS = simulation.POST_SECONDS
+CANCEL_SECONDS = simulation.CANCEL_SECONDS
+TUNING_STARTS = simulation.TUNING_STARTS
+step_count = simulation.step_count
 
 TERMINAL_STATES = frozenset({"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"})
-
-
-def step_count(examples: int, epochs: int) -> int:
-    return max(1, math.ceil(examples * epochs / BATCH_SIZE))
 
 
 @dataclass(frozen=True)

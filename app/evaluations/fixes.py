@@ -24,7 +24,7 @@ from app.projects.service import ProjectContext
 from app.review import authoring
 from app.review.example_form import ExampleForm
 
-audit.register_actions({"evaluation.fix": N_("Turned an evaluation answer into an example")})
+AUDIT_ACTIONS = {"evaluation.fix": N_("Turned an evaluation answer into an example")}
 
 ORIGIN_PREFIX = "eval-item:"
 FIX_SPLITS = ("train", "test")

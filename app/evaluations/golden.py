@@ -31,7 +31,7 @@ from app.i18n import N_, _
 from app.projects.models import Project
 from app.tuning.models import TuningJob
 
-audit.register_actions({"evaluation.golden_set": N_("Chose the project's golden set")})
+AUDIT_ACTIONS = {"evaluation.golden_set": N_("Chose the project's golden set")}
 
 METRICS = ("chrf", "rouge_l", "better")
 

@@ -8,7 +8,6 @@ judged, otherwise its mean chrF / 100 (read from the stored summaries, never rec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,14 +15,7 @@ from sqlalchemy.orm import Session
 from app.evaluations.models import EvalCandidate, EvalStatus, Evaluation
 from app.evaluations.schemas import CandidateSummary, RunSummary
 from app.i18n import _
-
-
-@dataclass(frozen=True)
-class JobScore:
-    score: float  # 0..1
-    label: str  # what the figure is
-    link: str  # the evaluation's page
-    evaluation_id: int
+from app.tuning.experiments import EvaluationScore
 
 
 def _score(evaluation: Evaluation, candidate: EvalCandidate) -> tuple[float, str] | None:
@@ -36,7 +28,7 @@ def _score(evaluation: Evaluation, candidate: EvalCandidate) -> tuple[float, str
     return (chrf / 100, _("chrF (similarity to the reference)")) if chrf is not None else None
 
 
-def latest_scores_for_jobs(session: Session, job_ids: Sequence[int]) -> dict[int, JobScore]:
+def latest_scores_for_jobs(session: Session, job_ids: Sequence[int]) -> dict[int, EvaluationScore]:
     """Job id → the score of its latest succeeded evaluation as the tuned candidate."""
     if not job_ids:
         return {}
@@ -50,7 +42,7 @@ def latest_scores_for_jobs(session: Session, job_ids: Sequence[int]) -> dict[int
         )
         .order_by(Evaluation.finished_at.desc(), Evaluation.id.desc())
     ).all()
-    scores: dict[int, JobScore] = {}
+    scores: dict[int, EvaluationScore] = {}
     for candidate, evaluation in rows:
         job_id = candidate.tuning_job_id
         if job_id is None or job_id in scores:
@@ -58,5 +50,5 @@ def latest_scores_for_jobs(session: Session, job_ids: Sequence[int]) -> dict[int
         found = _score(evaluation, candidate)
         if found is not None:
             link = f"/projects/{evaluation.project_id}/evaluations/{evaluation.id}"
-            scores[job_id] = JobScore(found[0], found[1], link, evaluation.id)
+            scores[job_id] = EvaluationScore(found[0], found[1], link)
     return scores

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import audit
 from app.auth.models import User
-from app.db import enqueue_after_commit, utcnow
+from app.db import utcnow
 from app.errors import Conflict
 from app.evaluations.models import (
     EvalAnswer,
@@ -31,6 +31,9 @@ from app.evaluations.schemas import EvaluationSpec
 from app.evaluations.web.choices import CandidateChoices, TunedChoice, candidate_choices
 from app.i18n import N_, _
 from app.projects.models import Project
+from app.projects.overview import Step
+from app.projects.service import ProjectContext
+from app.worker import enqueue_after_commit
 
 __all__ = [
     "CandidateChoices",
@@ -45,13 +48,11 @@ __all__ = [
     "resume_evaluation",
 ]
 
-audit.register_actions(
-    {
-        "evaluation.create": N_("Started an evaluation"),
-        "evaluation.cancel": N_("Cancelled an evaluation"),
-        "evaluation.resume": N_("Resumed an evaluation"),
-    }
-)
+AUDIT_ACTIONS = {
+    "evaluation.create": N_("Started an evaluation"),
+    "evaluation.cancel": N_("Cancelled an evaluation"),
+    "evaluation.resume": N_("Resumed an evaluation"),
+}
 
 RUN_TASK = "evaluations.run"
 EXCERPT = 160
@@ -313,4 +314,19 @@ def candidates_of(session: Session, evaluation_id: int) -> list[EvalCandidate]:
             .where(EvalCandidate.evaluation_id == evaluation_id)
             .order_by(EvalCandidate.position)
         )
+    )
+
+
+def compare_step(session: Session, ctx: ProjectContext) -> Step:
+    """The overview checklist's "Compare with the original model" step."""
+    finished = session.scalar(
+        select(Evaluation.id)
+        .where(Evaluation.project_id == ctx.project.id, Evaluation.status == EvalStatus.SUCCEEDED)
+        .limit(1)
+    )
+    return Step(
+        _("Compare with the original model"),
+        _("Side by side on test questions the model never saw."),
+        finished is not None,
+        f"/projects/{ctx.project.id}/evaluations",
     )

@@ -34,7 +34,7 @@ from app.evaluations.scoring.stats import HumanVote as Choice
 from app.evaluations.web.results import Pair, candidates_of, get_evaluation, pair_of, prompt_text
 from app.i18n import N_, _
 
-audit.register_actions({"evaluation.vote": N_("Voted blind on an evaluation question")})
+AUDIT_ACTIONS = {"evaluation.vote": N_("Voted blind on an evaluation question")}
 
 MAX_COMMENT = 2000
 

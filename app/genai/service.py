@@ -23,16 +23,14 @@ from app.i18n import N_, _
 MAX_KEY_BYTES = 64 * 1024
 REQUIRED_KEY_FIELDS = ("type", "project_id", "private_key", "client_email", "token_uri")
 
-audit.register_actions(
-    {
-        "genai.settings_update": N_("Changed the Gemini connection"),
-        "genai.settings_reset": N_("Reset the Gemini connection to the environment"),
-        "genai.key_upload": N_("Uploaded a Google Cloud service-account key"),
-        "genai.key_remove": N_("Removed the Google Cloud service-account key"),
-        "genai.connection_test": N_("Tested the Gemini connection"),
-        "genai.emulator_fault": N_("Queued an emulator fault"),
-    }
-)
+AUDIT_ACTIONS = {
+    "genai.settings_update": N_("Changed the Gemini connection"),
+    "genai.settings_reset": N_("Reset the Gemini connection to the environment"),
+    "genai.key_upload": N_("Uploaded a Google Cloud service-account key"),
+    "genai.key_remove": N_("Removed the Google Cloud service-account key"),
+    "genai.connection_test": N_("Tested the Gemini connection"),
+    "genai.emulator_fault": N_("Queued an emulator fault"),
+}
 
 
 @dataclass(frozen=True)

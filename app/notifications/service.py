@@ -1,22 +1,22 @@
-"""Notifications: create them in the caller's unit of work; e-mail them from the worker."""
+"""Notifications: create them in the caller's unit of work (e-mails are sent by the worker,
+:mod:`app.notifications.delivery`)."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.auth.models import User
 from app.config import get_settings
-from app.db import enqueue_after_commit, rows_affected, utcnow
-from app.i18n import N_, gettext, use_locale
+from app.db import rows_affected, utcnow
+from app.i18n import gettext
 from app.notifications.models import EmailStatus, Notification
+from app.worker import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -31,25 +31,28 @@ class Kind:
     body: str
 
 
-_KINDS: dict[str, Kind] = {
-    "member.added": Kind(
-        N_("You were added to %(project)s"),
-        N_("%(by)s added you to the project %(project)s as %(role_label)s."),
-    ),
-}
+# Each domain declares its notification texts (marked with N_) as data beside the code that
+# sends them, and its wiring registers them at start-up: the web process and the worker (which
+# sends the e-mails) know the same texts whatever modules they happened to import.
+_KINDS: dict[str, Kind] = {}
+# Parameters shown in words rather than as stored (a role code → "Reviewer"), by parameter name.
+_PARAM_WORDS: dict[str, Callable[[Any], str]] = {}
 
 
-def register_kind(kind: str, *, title: str, body: str) -> None:
-    """Domains declare their notification texts (marked with N_) here."""
-    _KINDS[kind] = Kind(title, body)
+def register_kinds(kinds: Mapping[str, Kind]) -> None:
+    _KINDS.update(kinds)
+
+
+def register_param_words(name: str, to_words: Callable[[Any], str]) -> None:
+    """``%(<name>_label)s`` in a text shows the parameter ``name`` through ``to_words``."""
+    _PARAM_WORDS[name] = to_words
 
 
 def _params_for_display(params: dict[str, Any]) -> dict[str, Any]:
     shown = dict(params)
-    if "role" in shown:
-        from app.projects.service import role_label
-
-        shown["role_label"] = role_label(shown["role"])
+    for name, to_words in _PARAM_WORDS.items():
+        if name in shown:
+            shown[f"{name}_label"] = to_words(shown[name])
     return shown
 
 
@@ -136,62 +139,6 @@ def open_notification(session: Session, *, user_id: int, notification_id: int) -
     if notification.read_at is None:
         notification.read_at = utcnow()
     return notification.link
-
-
-# --- E-mail delivery (worker side) -------------------------------------------------------------
-
-
-def _claim(session: Session, notification_id: int) -> bool:
-    claimed = session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id, Notification.email_status == EmailStatus.PENDING)
-        .values(
-            email_status=EmailStatus.SENDING,
-            email_claimed_at=utcnow(),
-            email_attempts=Notification.email_attempts + 1,
-        )
-    )
-    session.commit()  # the claim must be visible to other workers before the slow SMTP call
-    return rows_affected(claimed) == 1
-
-
-def _send_mail(to: str, subject: str, body: str) -> None:
-    settings = get_settings()
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        if settings.smtp_starttls and smtp.has_extn("starttls"):
-            smtp.starttls()
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password)
-        smtp.send_message(message)
-
-
-def deliver_email(session: Session, *, notification_id: int) -> str:
-    """Send one notification by e-mail, at most once; returns the outcome for the logs."""
-    if not _claim(session, notification_id):
-        return "already_handled"
-    notification = session.get(Notification, notification_id)
-    user = session.get(User, notification.user_id) if notification else None
-    if notification is None or user is None:
-        return "gone"
-    with use_locale(user.locale or get_settings().default_locale):
-        title, body = render(notification)
-        link_line = f"\n\n{notification.link}" if notification.link else ""
-    try:
-        _send_mail(user.email, title, body + link_line)
-    except (OSError, smtplib.SMTPException) as error:
-        retry = notification.email_attempts < MAX_EMAIL_ATTEMPTS
-        notification.email_status = EmailStatus.PENDING if retry else EmailStatus.FAILED
-        notification.email_error = str(error)[:500]
-        logger.warning("e-mail for notification %s failed: %s", notification_id, error)
-        return "retry" if retry else "failed"
-    notification.email_status = EmailStatus.SENT
-    notification.email_error = ""
-    return "sent"
 
 
 def redeliver_stuck(session: Session, *, older_than: timedelta = timedelta(minutes=2)) -> int:

@@ -1,4 +1,4 @@
-"""Notification tasks: thin shells around ``app.notifications.service``."""
+"""Notification tasks: thin shells around ``delivery`` (one e-mail) and the sweeper."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from celery import Task
 
 from app.db import task_session
-from app.notifications import service
+from app.notifications import delivery, service
 from app.worker import celery_app
 
 
@@ -19,8 +19,7 @@ from app.worker import celery_app
     soft_time_limit=60,
 )
 def deliver_email(self: Task[Any, Any], notification_id: int) -> str:
-    with task_session() as session:
-        outcome = service.deliver_email(session, notification_id=notification_id)
+    outcome = delivery.deliver_email(notification_id)
     if outcome == "retry":
         raise self.retry(countdown=30 * 2**self.request.retries)
     return outcome

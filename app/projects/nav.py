@@ -1,4 +1,5 @@
-"""The project's tab bar. Each domain adds its tab here (one line), in the order users work."""
+"""The project's tab bar, in the order users work. Each domain adds its tabs at start-up
+(``app/<domain>/wiring.py``) with a position; this module imports none of them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from app.i18n import N_
 from app.projects.permissions import Permission
-from app.review import labels as review_labels
+from app.projects.service import ProjectContext
 
 
 @dataclass(frozen=True)
@@ -17,14 +18,22 @@ class NavItem:
     section: str  # the tab is highlighted on every route whose name starts with this
 
 
-PROJECT_NAV: list[NavItem] = [
-    NavItem("projects:detail", N_("Overview"), Permission.VIEW, "projects:detail"),
-    NavItem("datasets:list", N_("Datasets"), Permission.VIEW, "datasets:"),
-    NavItem("mine:list", review_labels.MY_EXAMPLES_TAB, Permission.EDIT_EXAMPLES, "mine:"),
-    NavItem("review:home", review_labels.REVIEW_TAB, Permission.REVIEW, "review:"),
-    NavItem("versions:list", review_labels.VERSIONS_TAB, Permission.VIEW, "versions:"),
-    NavItem("projects:members", N_("Members"), Permission.VIEW, "projects:member"),
-    NavItem("tuning:jobs", N_("Tuning"), Permission.VIEW, "tuning:"),
-    NavItem("evaluations:list", N_("Evaluations"), Permission.VIEW, "evaluations:"),
-    NavItem("projects:settings", N_("Settings"), Permission.MANAGE, "projects:settings"),
-]
+# Positions leave room between tabs: 10 Overview, 20 Datasets, 30 My examples, 40 Review,
+# 50 Versions, 60 Members, 70 Tuning, 80 Evaluations, 90 Settings.
+_TABS: dict[int, NavItem] = {}
+
+
+def add_tab(position: int, item: NavItem) -> None:
+    _TABS[position] = item
+
+
+def tabs_for(ctx: ProjectContext) -> list[NavItem]:
+    """The tabs this member may open, in order."""
+    return [item for _position, item in sorted(_TABS.items()) if ctx.can(item.permission)]
+
+
+PROJECT_TABS = {
+    10: NavItem("projects:detail", N_("Overview"), Permission.VIEW, "projects:detail"),
+    60: NavItem("projects:members", N_("Members"), Permission.VIEW, "projects:member"),
+    90: NavItem("projects:settings", N_("Settings"), Permission.MANAGE, "projects:settings"),
+}

@@ -7,30 +7,27 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import CurrentUser, ManageAccess, ViewAccess
-from app.db import SessionDep
+from app.auth.dependencies import CurrentUser
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
-from app.projects import service
-from app.projects.nav import PROJECT_NAV, NavItem
+from app.projects import nav, overview, service
+from app.projects.dependencies import ManageAccess, ViewAccess
 from app.projects.permissions import ROLE_DESCRIPTIONS, ROLE_LABELS, Role
-from app.projects.service import ProjectContext
-from app.web import env, flash, redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter()
-
-
-def _project_nav(ctx: ProjectContext) -> list[NavItem]:
-    return [item for item in PROJECT_NAV if ctx.can(item.permission)]
 
 
 def _role_options() -> list[tuple[str, str]]:
     return [(role.value, service.role_label(role)) for role in Role]
 
 
-env.globals.update(
-    role_label=service.role_label, project_nav=_project_nav, role_options=_role_options
-)
+TEMPLATE_GLOBALS = {
+    "role_label": service.role_label,
+    "project_nav": nav.tabs_for,
+    "role_options": _role_options,
+}
 
 
 @router.get("/", name="home")
@@ -71,6 +68,7 @@ def create_project(
             system_instruction=system_instruction,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"name": name, "description": description, "system_instruction": system_instruction}
         return render(
             request,
@@ -86,10 +84,6 @@ def create_project(
     return redirect(request, f"/projects/{project.id}")
 
 
-def _crumbs(ctx: ViewAccess, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return [(_("Projects"), "/"), (ctx.project.name, f"/projects/{ctx.project.id}"), *tail]
-
-
 @router.get("/projects/{project_id}", name="projects:detail")
 def project_detail(request: Request, session: SessionDep, ctx: ViewAccess) -> Response:
     members = service.list_members(session, project_id=ctx.project.id)
@@ -99,7 +93,7 @@ def project_detail(request: Request, session: SessionDep, ctx: ViewAccess) -> Re
         {
             "ctx": ctx,
             "members": members,
-            "steps": service.next_steps(session, ctx),
+            "steps": overview.next_steps(session, ctx),
             "breadcrumbs": [(_("Projects"), "/"), (ctx.project.name, None)],
         },
     )
@@ -114,7 +108,7 @@ def _members_context(session: SessionDep, ctx: ViewAccess, **extra: object) -> d
         "role_descriptions": ROLE_DESCRIPTIONS,
         "form": {},
         "errors": {},
-        "breadcrumbs": _crumbs(ctx, (_("Members"), None)),
+        "breadcrumbs": ctx.crumbs((_("Members"), None)),
     }
     context.update(extra)
     return context
@@ -138,6 +132,7 @@ def add_member(
             session, actor=ctx.user, project=ctx.project, email=email, role=role
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return render(
             request,
             "projects/members.html",
@@ -193,7 +188,7 @@ def settings_form(request: Request, ctx: ManageAccess) -> Response:
             "ctx": ctx,
             "form": form,
             "errors": {},
-            "breadcrumbs": _crumbs(ctx, (_("Settings"), None)),
+            "breadcrumbs": ctx.crumbs((_("Settings"), None)),
         },
     )
 
@@ -217,6 +212,7 @@ def save_settings(
             system_instruction=system_instruction,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"name": name, "description": description, "system_instruction": system_instruction}
         return render(
             request,
@@ -225,7 +221,7 @@ def save_settings(
                 "ctx": ctx,
                 "form": form,
                 "errors": error.errors,
-                "breadcrumbs": _crumbs(ctx, (_("Settings"), None)),
+                "breadcrumbs": ctx.crumbs((_("Settings"), None)),
             },
             status_code=422,
         )

@@ -10,23 +10,27 @@ from sqlalchemy.orm import Session, joinedload
 from app.auth import audit
 from app.auth import service as auth_service
 from app.auth.models import User
-from app.datasets import service as datasets_service
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.i18n import N_, _, format_number, gettext, ngettext
+from app.i18n import N_, _, gettext
 from app.notifications import service as notifications
+from app.notifications.service import Kind
 from app.projects.models import Project, ProjectMember
 from app.projects.permissions import ROLE_LABELS, Permission, Role, role_allows
 
-audit.register_actions(
-    {
-        "project.create": N_("Created project"),
-        "project.update": N_("Updated project settings"),
-        "project.archive": N_("Archived project"),
-        "member.add": N_("Added member"),
-        "member.change_role": N_("Changed member role"),
-        "member.remove": N_("Removed member"),
-    }
-)
+NOTIFICATION_KINDS = {
+    "member.added": Kind(
+        title=N_("You were added to %(project)s"),
+        body=N_("%(by)s added you to the project %(project)s as %(role_label)s."),
+    ),
+}
+AUDIT_ACTIONS = {
+    "project.create": N_("Created project"),
+    "project.update": N_("Updated project settings"),
+    "project.archive": N_("Archived project"),
+    "member.add": N_("Added member"),
+    "member.change_role": N_("Changed member role"),
+    "member.remove": N_("Removed member"),
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,10 @@ class ProjectContext:
 
     def can(self, permission: Permission) -> bool:
         return self.user.is_admin or role_allows(self.role, permission)
+
+    def crumbs(self, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+        """Breadcrumbs from the projects list through this project to ``tail``."""
+        return [(_("Projects"), "/"), (self.project.name, f"/projects/{self.project.id}"), *tail]
 
 
 def _validate(name: str) -> dict[str, str]:
@@ -304,81 +312,3 @@ def role_label(role: Role | str | None) -> str:
     if role is None:
         return _("Administrator")
     return gettext(ROLE_LABELS[Role(role)])
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    hint: str
-    done: bool
-    href: str | None = None
-
-
-def next_steps(session: Session, ctx: ProjectContext) -> list[Step]:
-    """The newcomer's checklist on the project overview, ticked off from real counts."""
-    from app.review.progress import step_counts  # the review domain imports this module
-
-    member_count = len(list_members(session, project_id=ctx.project.id))
-    review = step_counts(session, project_id=ctx.project.id)
-    example_count = datasets_service.project_example_count(session, project_id=ctx.project.id)
-    return [
-        Step(
-            _("Invite your team"),
-            _("Experts write examples, reviewers approve them, managers launch tuning."),
-            member_count > 1,
-            f"/projects/{ctx.project.id}/members",
-        ),
-        Step(
-            _("Upload examples"),
-            _("A CSV, Excel or JSONL file of questions and ideal answers.")
-            if not example_count
-            else ngettext("%(count)s example so far.", "%(count)s examples so far.", example_count)
-            % {"count": format_number(example_count)},
-            example_count > 0,
-            f"/projects/{ctx.project.id}/datasets",
-        ),
-        Step(
-            _("Review and approve"),
-            _("Only approved examples are used for training."),
-            review.any_approved,
-            f"/projects/{ctx.project.id}/review" if ctx.can(Permission.REVIEW) else None,
-        ),
-        Step(
-            _("Create a dataset version"),
-            _("A frozen, traceable snapshot of the approved examples."),
-            review.versions > 0,
-            f"/projects/{ctx.project.id}/versions",
-        ),
-        _tuning_step(session, ctx),
-        _compare_step(session, ctx),
-    ]
-
-
-def _compare_step(session: Session, ctx: ProjectContext) -> Step:
-    from app.evaluations.models import EvalStatus, Evaluation  # evaluations build on projects
-
-    finished = session.scalar(
-        select(Evaluation.id)
-        .where(Evaluation.project_id == ctx.project.id, Evaluation.status == EvalStatus.SUCCEEDED)
-        .limit(1)
-    )
-    return Step(
-        _("Compare with the original model"),
-        _("Side by side on test questions the model never saw."),
-        finished is not None,
-        f"/projects/{ctx.project.id}/evaluations",
-    )
-
-
-def _tuning_step(session: Session, ctx: ProjectContext) -> Step:
-    from app.tuning.models import TuningJob  # tuning builds on projects, not the reverse
-
-    launched = session.scalar(
-        select(TuningJob.id).where(TuningJob.project_id == ctx.project.id).limit(1)
-    )
-    return Step(
-        _("Tune a model"),
-        _("Recommended settings and a cost estimate are prepared for you."),
-        launched is not None,
-        f"/projects/{ctx.project.id}/tuning",
-    )

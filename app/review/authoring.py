@@ -21,18 +21,16 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import N_, _
 from app.projects.models import Project
 from app.projects.service import ProjectContext
-from app.review import queue
+from app.review import decisions, queue
 from app.review.example_form import ExampleForm, validate
 from app.review.models import ReviewDecision
 
-audit.register_actions(
-    {
-        "example.add": N_("Added an example by hand"),
-        "example.resubmit": N_("Resubmitted a returned example"),
-        "example.edit": N_("Edited an example"),
-        "example.review_edit": N_("Edited an example during review"),
-    }
-)
+AUDIT_ACTIONS = {
+    "example.add": N_("Added an example by hand"),
+    "example.resubmit": N_("Resubmitted a returned example"),
+    "example.edit": N_("Edited an example"),
+    "example.review_edit": N_("Edited an example during review"),
+}
 MY_EXAMPLES_SHOWN = 200
 
 
@@ -233,6 +231,32 @@ def save_by_reviewer(
         summary=f"#{example.id} r{example.revision}",
     )
     return example
+
+
+def correct(
+    session: Session,
+    *,
+    actor: User,
+    project: Project,
+    example: Example,
+    revision: int,
+    form: ExampleForm,
+    then_approve: bool,
+) -> bool:
+    """A reviewer's correction, and with "save and approve" their approval too. Returns whether
+    it was approved: an approved example that answers the same question differently blocks the
+    approval (nothing of it is written) but the correction stands, and the card shows the
+    conflict to resolve."""
+    save_by_reviewer(session, actor=actor, example=example, revision=revision, form=form)
+    if not then_approve:
+        return False
+    try:
+        decisions.approve(
+            session, actor=actor, project=project, example_id=example.id, revision=example.revision
+        )
+    except decisions.ConflictingAnswers:
+        return False
+    return True
 
 
 # --- The author's lists ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from app.review.decisions import ConflictingAnswers, approve, check_reason, reje
 from app.review.models import Decision
 from app.review.settings import Rules, rules_for
 
-audit.register_actions({"example.bulk_decision": N_("Decided examples in bulk")})
+AUDIT_ACTIONS = {"example.bulk_decision": N_("Decided examples in bulk")}
 
 
 @dataclass

@@ -23,22 +23,30 @@ from app.db import rows_affected, utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.i18n import N_, _
 from app.notifications import service as notifications
+from app.notifications.service import Kind
 from app.projects.models import Project
-from app.review import queue
+from app.review import labels, queue
 from app.review.models import Decision, ReviewDecision
 from app.review.settings import Rules, rules_for
 
-audit.register_actions(
-    {
-        "example.approve": N_("Approved example"),
-        "example.reject": N_("Returned example to its author"),
-    }
-)
-notifications.register_kind(
-    "review.returned",
-    title=N_("An example was returned to you"),
-    body=N_("%(by)s returned example #%(example)s in %(project)s: %(reason)s"),
-)
+AUDIT_ACTIONS = {
+    "example.approve": N_("Approved example"),
+    "example.reject": N_("Returned example to its author"),
+}
+NOTIFICATION_KINDS = {
+    "review.returned": Kind(
+        title=N_("An example was returned to you"),
+        body=N_("%(by)s returned example #%(example)s in %(project)s: %(reason)s"),
+    ),
+    "review.returned_conflict": Kind(
+        title=N_("An example was returned to you"),
+        body=N_(
+            "%(by)s kept the answer of example #%(kept)s in %(project)s and returned your "
+            "example #%(example)s, which asks the same thing with a different answer. Make it "
+            "consistent with #%(kept)s, or delete it."
+        ),
+    ),
+}
 
 MAX_REASON = 2000
 
@@ -198,6 +206,8 @@ def _record(
     decision: Decision,
     reason: str,
     final: bool,
+    reason_code: str | None = None,
+    reason_params: dict[str, object] | None = None,
 ) -> ReviewDecision:
     row = ReviewDecision(
         project_id=example.project_id,
@@ -206,6 +216,8 @@ def _record(
         reviewer_id=actor.id,
         decision=decision,
         reason=reason,
+        reason_code=reason_code,
+        reason_params=reason_params or {},
         final=final,
     )
     session.add(row)
@@ -307,7 +319,14 @@ def reject(
     example.decided_at = utcnow()
     queue.release_lease(session, example_id=example.id)
     queue.clear_skips(session, example_id=example.id)
-    _notify_author(session, example=example, actor=actor, project=project, reason=reason)
+    _notify_author(
+        session,
+        example=example,
+        actor=actor,
+        project=project,
+        kind="review.returned",
+        params={"reason": reason[:300]},
+    )
     if audit_each:
         audit.record(
             session,
@@ -322,20 +341,21 @@ def reject(
 
 
 def _notify_author(
-    session: Session, *, example: Example, actor: User, project: Project, reason: str
+    session: Session,
+    *,
+    example: Example,
+    actor: User,
+    project: Project,
+    kind: str,
+    params: dict[str, object],
 ) -> None:
     if example.author_id is None or example.author_id == actor.id:
         return
     notifications.notify(
         session,
         user_ids=[example.author_id],
-        kind="review.returned",
-        params={
-            "by": actor.name,
-            "example": example.id,
-            "project": project.name,
-            "reason": reason[:300],
-        },
+        kind=kind,
+        params={"by": actor.name, "example": example.id, "project": project.name, **params},
         link=f"/projects/{project.id}/my-examples/{example.id}/edit",
         project_id=project.id,
     )
@@ -366,20 +386,25 @@ def withdraw_for_conflict(
     if rows_affected(result) != 1:
         raise Conflict(_("That example is no longer approved. Reload the page."))
     session.refresh(other)
-    reason = _(
-        "Another example (#%(id)s) asks the same thing with a different answer, and the "
-        "reviewer kept that answer. Make this one consistent with it, or delete it."
-    ) % {"id": replacement_id}
     _record(
         session,
         example=other,
         actor=actor,
         revision=other.revision,
         decision=Decision.REJECT,
-        reason=reason,
+        reason="",
+        reason_code=labels.CONFLICT_KEPT_OTHER,
+        reason_params={"id": replacement_id},
         final=True,
     )
-    _notify_author(session, example=other, actor=actor, project=project, reason=reason)
+    _notify_author(
+        session,
+        example=other,
+        actor=actor,
+        project=project,
+        kind="review.returned_conflict",
+        params={"kept": replacement_id},
+    )
     audit.record(
         session,
         actor=actor,
@@ -389,3 +414,21 @@ def withdraw_for_conflict(
         project_id=project.id,
         summary=f"#{other.id}: conflict resolved in favour of #{replacement_id}",
     )
+
+
+def keep_answer(
+    session: Session,
+    *,
+    actor: User,
+    project: Project,
+    example_id: int,
+    revision: int,
+    other_id: int,
+) -> Outcome:
+    """Settle a conflict in favour of this pending example: the approved one with the other
+    answer goes back to its author, then this example is approved (or waits for its next
+    approval). One unit of work: a refusal of either step undoes both."""
+    withdraw_for_conflict(
+        session, actor=actor, project=project, approved_id=other_id, replacement_id=example_id
+    )
+    return approve(session, actor=actor, project=project, example_id=example_id, revision=revision)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from app.errors import ValidationFailed
 from app.i18n import _
 
@@ -110,3 +112,29 @@ def validate(form: ExampleForm) -> None:
         }
     if errors:
         raise ValidationFailed(errors)
+
+
+class ExampleFormFields(BaseModel):
+    """The posted example form, as text: role and text lists in parallel (one pair per turn) and
+    the other fields. Every route that takes an example form declares
+    ``fields: Annotated[ExampleFormFields, Form()]`` and calls ``to_form()``."""
+
+    turn_role: list[str] = []
+    turn_text: list[str] = []
+    system_instruction: str = ""
+    tag: str = ""
+    split: str = ""
+    note: str = ""
+    dataset_id: str = ""
+    then: str = ""  # "approve" for "save and approve", "another" for "save and add another"
+
+    def to_form(self) -> ExampleForm:
+        return parse(
+            system_instruction=self.system_instruction,
+            roles=self.turn_role,
+            texts=self.turn_text,
+            tag=self.tag,
+            split=self.split,
+            note=self.note,
+            dataset_id=self.dataset_id,
+        )

@@ -9,41 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.datasets.models import Example
-from app.datasets.quality import findings
+from app.datasets.quality import findings, labels
 from app.datasets.records import Finding
-from app.i18n import N_, gettext
 
 SEVERITY_ORDER = {"error": 0, "warning": 1}
-# Short names of the example-level finding codes, for the table's filter.
-FILTER_LABELS: dict[str, str] = {
-    "empty_input": N_("Empty question"),
-    "empty_output": N_("Empty answer"),
-    "bad_role": N_("Unknown role"),
-    "bad_role_order": N_("Turns out of order"),
-    "too_long": N_("Too long"),
-    "exact_duplicate": N_("Duplicate"),
-    "near_duplicate": N_("Near duplicate"),
-    "conflict": N_("Conflicting answers"),
-    "pii_email": N_("E-mail address"),
-    "pii_phone": N_("Phone number"),
-    "pii_credit_card": N_("Credit card number"),
-    "pii_my_number": N_("My Number"),
-    "mojibake": N_("Garbled text"),
-    "non_text_value": N_("Not text"),
-    "whitespace": N_("Stray spaces"),
-    "control_chars": N_("Invisible characters"),
-    "unknown_split": N_("Unknown split"),
-    "unsupported_part": N_("Non-text part"),
-    "excel_error": N_("Excel error value"),
-}
 
 
 def filter_choices() -> list[tuple[str, str]]:
     """(code, label) for every example-level finding the intake can report, by label."""
     codes = [code for code, kind in findings.CATALOGUE.items() if kind.scope == "example"]
-    choices = [
-        (code, gettext(FILTER_LABELS[code]) if code in FILTER_LABELS else code) for code in codes
-    ]
+    choices = [(code, labels.code_label(code)) for code in codes]
     return sorted(choices, key=lambda choice: choice[1])
 
 

@@ -3,17 +3,15 @@ decision, as one timeline."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
+from app.datasets.editing.field_changes import FieldChange, field_changes
 from app.datasets.models import Example, ExampleRevision
-from app.evaluations.scoring.diff import Segment, diff_segments
 from app.i18n import N_
 from app.review.models import ReviewDecision
 
@@ -29,14 +27,6 @@ REVISION_KINDS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    label: str  # marked with N_ (translated in the template)
-    segments: list[Segment]  # delete = before only, insert = after only
-    before: str
-    after: str
-
-
 @dataclass
 class Entry:
     at: datetime
@@ -46,41 +36,6 @@ class Entry:
     note: str = ""
     changes: list[FieldChange] = field(default_factory=list)
     final: bool = False
-
-
-def _turn_label(turns: Sequence[Mapping[str, str]], index: int) -> str:
-    role = turns[index].get("role") if index < len(turns) else "model"
-    return N_("Question") if role == "user" else N_("Answer")
-
-
-def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
-    """What changed between two snapshots ``{system_instruction, turns, tag, split}``."""
-    changes: list[FieldChange] = []
-    old_system = str(before.get("system_instruction") or "")
-    new_system = str(after.get("system_instruction") or "")
-    if old_system != new_system:
-        changes.append(
-            FieldChange(
-                N_("System instruction"),
-                diff_segments(old_system, new_system),
-                old_system,
-                new_system,
-            )
-        )
-    old_turns = list(before.get("turns") or [])
-    new_turns = list(after.get("turns") or [])
-    for index in range(max(len(old_turns), len(new_turns))):
-        old = old_turns[index]["text"] if index < len(old_turns) else ""
-        new = new_turns[index]["text"] if index < len(new_turns) else ""
-        if old != new:
-            label = _turn_label(new_turns or old_turns, index)
-            changes.append(FieldChange(label, diff_segments(old, new), old, new))
-    for key, label in (("tag", N_("Tag")), ("split", N_("Split"))):
-        old_value = str(before.get(key) or "")
-        new_value = str(after.get(key) or "")
-        if old_value != new_value:
-            changes.append(FieldChange(label, [], old_value, new_value))
-    return changes
 
 
 def timeline(session: Session, *, example: Example) -> list[Entry]:
@@ -122,7 +77,7 @@ def timeline(session: Session, *, example: Example) -> list[Entry]:
                 kind=decision.decision,
                 actor=names.get(decision.reviewer_id, ""),
                 revision=decision.revision,
-                note=decision.reason,
+                note=decision.reason_text,
                 final=decision.final,
             )
         )

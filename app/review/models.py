@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, or_
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.datasets.models import Example
 from app.db import Base, CreatedAtMixin, utcnow
+from app.i18n import gettext
+from app.review.labels import SYSTEM_REASONS
 
 
 class Decision(StrEnum):
@@ -54,9 +56,19 @@ class ReviewDecision(CreatedAtMixin, Base):
     revision: Mapped[int]  # the example's revision the reviewer saw and decided on
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     decision: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # a reviewer's own words
+    # A reason TuneDesk wrote (resolving a conflict…): a code of ``labels.SYSTEM_REASONS`` and its
+    # parameters, put into words in the reader's language when shown.
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    reason_params: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     # True when this decision moved the example's status (the final approval, or a rejection).
     final: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (a reviewer's words are shown as written)."""
+        template = SYSTEM_REASONS.get(self.reason_code or "")
+        return gettext(template) % dict(self.reason_params or {}) if template else self.reason
 
 
 class ReviewLease(Base):

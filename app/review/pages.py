@@ -11,16 +11,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.datasets.models import Dataset, Example, ExampleStatus, Upload
-from app.i18n import _
 from app.projects.service import ProjectContext
 from app.review import findings_view, history, progress, queue
 from app.review.decisions import conflicting_approved
 from app.review.models import Decision, ReviewDecision
 from app.review.settings import Rules, rules_for
-
-
-def crumbs(ctx: ProjectContext, *more: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    return [(_("Projects"), "/"), (ctx.project.name, f"/projects/{ctx.project.id}"), *more]
 
 
 @dataclass(frozen=True)

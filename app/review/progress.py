@@ -14,6 +14,10 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.datasets.models import Example, ExampleStatus
 from app.db import utcnow
+from app.i18n import _
+from app.projects.overview import Step
+from app.projects.permissions import Permission
+from app.projects.service import ProjectContext
 from app.review import queue
 from app.review.models import Decision, ReviewDecision
 from app.review.settings import Rules
@@ -170,3 +174,25 @@ def step_counts(session: Session, *, project_id: int) -> StepCounts:
     )
     versions = session.scalar(select(func.count()).where(DatasetVersion.project_id == project_id))
     return StepCounts(approved is not None, versions or 0)
+
+
+def review_step(session: Session, ctx: ProjectContext) -> Step:
+    """The overview checklist's "Review and approve" step."""
+    counts = step_counts(session, project_id=ctx.project.id)
+    return Step(
+        _("Review and approve"),
+        _("Only approved examples are used for training."),
+        counts.any_approved,
+        f"/projects/{ctx.project.id}/review" if ctx.can(Permission.REVIEW) else None,
+    )
+
+
+def version_step(session: Session, ctx: ProjectContext) -> Step:
+    """The overview checklist's "Create a dataset version" step."""
+    counts = step_counts(session, project_id=ctx.project.id)
+    return Step(
+        _("Create a dataset version"),
+        _("A frozen, traceable snapshot of the approved examples."),
+        counts.versions > 0,
+        f"/projects/{ctx.project.id}/versions",
+    )

@@ -7,19 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import ReviewAccess
 from app.datasets.models import Example, ExampleStatus
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import ReviewAccess
 from app.projects.service import ProjectContext
 from app.review import decisions, pages, progress, queue
 from app.review.decisions import ConflictingAnswers
 from app.review.settings import rules_for
-from app.web import env, flash, redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter()
-env.globals.update(review_count_cap=queue.COUNT_CAP, review_code_count_scan=queue.CODE_COUNT_SCAN)
+TEMPLATE_GLOBALS = {
+    "review_count_cap": queue.COUNT_CAP,
+    "review_code_count_scan": queue.CODE_COUNT_SCAN,
+}
 
 
 def _base(ctx: ProjectContext) -> str:
@@ -40,7 +43,7 @@ def home(request: Request, session: SessionDep, ctx: ReviewAccess) -> Response:
             ),
             "counts": progress.status_counts(session, project_id=ctx.project.id),
             "oldest": progress.oldest_waiting(session, project_id=ctx.project.id),
-            "breadcrumbs": pages.crumbs(ctx, (_("Review"), None)),
+            "breadcrumbs": ctx.crumbs((_("Review"), None)),
         },
     )
 
@@ -87,8 +90,8 @@ def _render_card(
         {
             "ctx": ctx,
             "card": view,
-            "breadcrumbs": pages.crumbs(
-                ctx, (_("Review"), _base(ctx)), (_("Example #%(id)s") % {"id": example.id}, None)
+            "breadcrumbs": ctx.crumbs(
+                (_("Review"), _base(ctx)), (_("Example #%(id)s") % {"id": example.id}, None)
             ),
         },
         status_code=status_code,
@@ -114,7 +117,7 @@ def approve(
             session, actor=ctx.user, project=ctx.project, example_id=example_id, revision=revision
         )
     except ConflictingAnswers as conflict:
-        session.rollback()
+        discard_changes(session)
         example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
         return _render_card(
             request, session, ctx, example, errors={"conflict": conflict.message}, status_code=409
@@ -152,6 +155,7 @@ def reject(
             reason=reason,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
         return _render_card(
             request,
@@ -185,15 +189,17 @@ def resolve(
 ) -> Response:
     """Keep this example's answer: the approved one with the other answer goes back to its
     author, then this example is approved."""
-    decisions.withdraw_for_conflict(
-        session, actor=ctx.user, project=ctx.project, approved_id=other, replacement_id=example_id
-    )
     try:
-        outcome = decisions.approve(
-            session, actor=ctx.user, project=ctx.project, example_id=example_id, revision=revision
+        outcome = decisions.keep_answer(
+            session,
+            actor=ctx.user,
+            project=ctx.project,
+            example_id=example_id,
+            revision=revision,
+            other_id=other,
         )
     except ConflictingAnswers as conflict:
-        session.rollback()
+        discard_changes(session)
         example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
         return _render_card(
             request, session, ctx, example, errors={"conflict": conflict.message}, status_code=409

@@ -8,15 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import EditAccess, ReviewAccess, ViewAccess
 from app.datasets.models import Example, ExampleStatus
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import EditAccess, ReviewAccess, ViewAccess
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
 from app.review import authoring, decisions, example_form, history, pages, similar
-from app.review.decisions import ConflictingAnswers
+from app.review.example_form import ExampleFormFields
 from app.review.router import serve_next
 from app.web import flash, redirect, render
 
@@ -50,7 +50,7 @@ def my_examples(
             "counts": authoring.my_counts(
                 session, project_id=ctx.project.id, author_id=ctx.user.id
             ),
-            "breadcrumbs": pages.crumbs(ctx, (_("My examples"), None)),
+            "breadcrumbs": ctx.crumbs((_("My examples"), None)),
         },
     )
 
@@ -83,7 +83,7 @@ def _form_page(
             "returned": returned,
             "datasets": authoring.project_datasets(session, project_id=ctx.project.id),
             "tags": authoring.project_tags(session, project_id=ctx.project.id),
-            "breadcrumbs": pages.crumbs(ctx, (_("My examples"), _mine(ctx)), (title, None)),
+            "breadcrumbs": ctx.crumbs((_("My examples"), _mine(ctx)), (title, None)),
         },
         status_code=status_code,
     )
@@ -101,30 +101,18 @@ def create_example(
     request: Request,
     session: SessionDep,
     ctx: EditAccess,
-    turn_role: TextList = [],  # noqa: B006 - FastAPI copies defaults
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
-    dataset_id: FormText = "",
-    then: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
 ) -> Response:
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-        dataset_id=dataset_id,
-    )
+    form = fields.to_form()
     try:
         example = authoring.add_example(session, actor=ctx.user, project=ctx.project, form=form)
     except ValidationFailed as error:
+        discard_changes(session)
         return _form_page(
             request, session, ctx, "review/mine_form.html", form, error.errors, status_code=422
         )
     flash(request, _("Example #%(id)s was added and is waiting for review.") % {"id": example.id})
-    if then == "another":
+    if fields.then == "another":
         return redirect(request, f"{_mine(ctx)}/new")
     return redirect(request, _mine(ctx))
 
@@ -150,28 +138,17 @@ def save_mine(
     ctx: EditAccess,
     example_id: int,
     revision: Annotated[int, Form()],
-    turn_role: TextList = [],  # noqa: B006
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
-    note: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
 ) -> Response:
     example = authoring.authored_example(session, ctx=ctx, example_id=example_id)
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-        note=note,
-    )
+    form = fields.to_form()
     was_returned = example.status == ExampleStatus.REJECTED
     try:
         authoring.save_by_author(
             session, actor=ctx.user, example=example, revision=revision, form=form
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return _form_page(
             request,
             session,
@@ -212,37 +189,23 @@ def save_as_reviewer(
     ctx: ReviewAccess,
     example_id: int,
     revision: Annotated[int, Form()],
-    turn_role: TextList = [],  # noqa: B006
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
-    note: FormText = "",
-    then: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
 ) -> Response:
     """Save a reviewer's correction as a new revision; "save and approve" decides it too."""
     example = decisions.get_example(session, project_id=ctx.project.id, example_id=example_id)
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-        note=note,
-    )
+    form = fields.to_form()
     try:
-        authoring.save_by_reviewer(
-            session, actor=ctx.user, example=example, revision=revision, form=form
+        approved = authoring.correct(
+            session,
+            actor=ctx.user,
+            project=ctx.project,
+            example=example,
+            revision=revision,
+            form=form,
+            then_approve=fields.then == "approve",
         )
-        if then == "approve":
-            decisions.approve(
-                session,
-                actor=ctx.user,
-                project=ctx.project,
-                example_id=example.id,
-                revision=example.revision,
-            )
     except ValidationFailed as error:
+        discard_changes(session)
         return _form_page(
             request,
             session,
@@ -253,8 +216,8 @@ def save_as_reviewer(
             example=example,
             status_code=422,
         )
-    except ConflictingAnswers:
-        # The edit stands (it is a new revision); the card shows the conflict to resolve.
+    if fields.then == "approve" and not approved:
+        # The correction stands (a new revision); the card shows the conflict to resolve.
         flash(
             request,
             _(
@@ -269,7 +232,7 @@ def save_as_reviewer(
         _("Your changes to #%(id)s were saved as revision %(n)s.")
         % {"id": example_id, "n": example.revision},
     )
-    if then == "approve":
+    if fields.then == "approve":
         return serve_next(request, session, ctx, after=example_id)
     return redirect(request, f"/projects/{ctx.project.id}/review/examples/{example_id}")
 
@@ -288,8 +251,7 @@ def history_page(
             "source": pages.source_of(session, example),
             "entries": history.timeline(session, example=example),
             "revision_kinds": history.REVISION_KINDS,
-            "breadcrumbs": pages.crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (
                     _("Example #%(id)s") % {"id": example.id},
                     f"/projects/{ctx.project.id}/review/examples/{example.id}"
@@ -314,7 +276,7 @@ def similar_page(
             "ctx": ctx,
             "example": example,
             "similar": similar.similar_approved(session, example=example),
-            "breadcrumbs": pages.crumbs(ctx, (_("Similar approved examples"), None)),
+            "breadcrumbs": ctx.crumbs((_("Similar approved examples"), None)),
         },
         block="similar",
     )

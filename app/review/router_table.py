@@ -11,16 +11,16 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.dependencies import ManageAccess, ReviewAccess
 from app.auth.models import User
 from app.datasets.models import Dataset, Example, Upload
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, ngettext
+from app.projects.dependencies import ManageAccess, ReviewAccess
 from app.projects.models import Project, ProjectMember
 from app.projects.service import ProjectContext
 from app.review import bulk as bulk_service
-from app.review import findings_view, pages, progress, queue
+from app.review import findings_view, progress, queue
 from app.review import settings as review_settings
 from app.review.models import Decision
 from app.review.settings import LEASE_MINUTES_CHOICES
@@ -141,8 +141,8 @@ def table(
             "options": _filter_options(session, ctx.project),
             "finding_codes": findings_view.filter_choices(),
             "rules": review_settings.rules_for(session, ctx.project.id),
-            "breadcrumbs": pages.crumbs(
-                ctx, (_("Review"), f"/projects/{ctx.project.id}/review"), (_("Table"), None)
+            "breadcrumbs": ctx.crumbs(
+                (_("Review"), f"/projects/{ctx.project.id}/review"), (_("Table"), None)
             ),
         },
         block="results",
@@ -211,6 +211,7 @@ def bulk(
             reason=reason,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, back)
     message, level = _bulk_message(result, chosen)
@@ -226,8 +227,8 @@ def progress_page(request: Request, session: SessionDep, ctx: ReviewAccess) -> R
         {
             "ctx": ctx,
             "progress": progress.project_progress(session, project_id=ctx.project.id),
-            "breadcrumbs": pages.crumbs(
-                ctx, (_("Review"), f"/projects/{ctx.project.id}/review"), (_("Progress"), None)
+            "breadcrumbs": ctx.crumbs(
+                (_("Review"), f"/projects/{ctx.project.id}/review"), (_("Progress"), None)
             ),
         },
     )
@@ -251,8 +252,7 @@ def _settings_page(
                 (str(m), ngettext("%(num)s minute", "%(num)s minutes", m) % {"num": m})
                 for m in LEASE_MINUTES_CHOICES
             ],
-            "breadcrumbs": pages.crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (_("Review"), f"/projects/{ctx.project.id}/review"),
                 (_("Review settings"), None),
             ),
@@ -291,6 +291,7 @@ def save_settings(
             lease_minutes=lease_minutes,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form: dict[str, object] = {
             "approvals_required": approvals_required,
             "auto_assign": auto_assign,

@@ -13,7 +13,7 @@ from app.i18n import N_, _
 from app.projects.models import Project
 from app.review.models import ReviewSettings
 
-audit.register_actions({"review.settings": N_("Changed review settings")})
+AUDIT_ACTIONS = {"review.settings": N_("Changed review settings")}
 
 LEASE_MINUTES_CHOICES = (5, 10, 15, 30, 60)
 

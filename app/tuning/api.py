@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from app.auth.dependencies import ApiLaunchAccess, ApiUser, ApiViewAccess
-from app.db import SessionDep
+from app.auth.dependencies import ApiUser
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
+from app.projects.dependencies import ApiLaunchAccess, ApiViewAccess
 from app.tuning import catalog, control, pages, service
 from app.tuning.continuation import served_checkpoint
 from app.tuning.models import JobEvent, TuningJob
@@ -260,7 +261,7 @@ def create_job(session: SessionDep, ctx: ApiLaunchAccess, body: JobIn) -> Respon
             checkpoint_id=body.checkpoint_id,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         return JSONResponse(
             {"error": {"code": "not_ready", "message": error.message, "fields": error.errors}},
             status_code=422,

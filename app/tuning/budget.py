@@ -23,7 +23,7 @@ from app.i18n import N_, _, format_currency
 from app.projects.models import Project
 from app.tuning.models import JobState, TuningBudget, TuningJob
 
-audit.register_actions({"tuning_budget.update": N_("Changed the tuning budget")})
+AUDIT_ACTIONS = {"tuning_budget.update": N_("Changed the tuning budget")}
 
 CURRENCY = "USD"  # the catalog's prices are in US dollars
 MAX_AMOUNT = 10_000_000

@@ -26,12 +26,10 @@ from app.tuning.models import CatalogOverride
 
 __all__ = ["Catalog", "CatalogError", "ModelSpec", "current", "parse_catalog", "shipped"]
 
-audit.register_actions(
-    {
-        "tuning_catalog.update": N_("Edited the tuning model catalog"),
-        "tuning_catalog.reset": N_("Restored the shipped tuning model catalog"),
-    }
-)
+AUDIT_ACTIONS = {
+    "tuning_catalog.update": N_("Edited the tuning model catalog"),
+    "tuning_catalog.reset": N_("Restored the shipped tuning model catalog"),
+}
 
 SHIPPED_PATH = Path(__file__).with_name("catalog.yaml")
 OVERRIDE_ID = 1

@@ -21,7 +21,7 @@ from app.tuning.continuation import served_checkpoint
 from app.tuning.models import JobState, TuningJob
 from app.tuning.run_log import add_event
 
-audit.register_actions({"tuning_job.serve_checkpoint": N_("Chose the served checkpoint")})
+AUDIT_ACTIONS = {"tuning_job.serve_checkpoint": N_("Chose the served checkpoint")}
 
 
 def serve(

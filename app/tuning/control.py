@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import audit
 from app.auth.models import User
-from app.db import enqueue_after_commit, rows_affected, utcnow
+from app.db import rows_affected, utcnow
 from app.errors import Conflict
 from app.i18n import _
 from app.projects.models import Project
@@ -19,6 +19,7 @@ from app.tuning import sync
 from app.tuning.models import JobState, TuningJob
 from app.tuning.run_log import add_event
 from app.tuning.service import CANCEL_TASK, LAUNCH_TASK
+from app.worker import enqueue_after_commit
 
 
 def _move(session: Session, job: TuningJob, expected: str, **values: Any) -> bool:

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.emulator import timeline
+from app.genai import simulation
 from app.tuning.catalog import ModelSpec
 from app.tuning.recommend import DatasetStats
 
@@ -58,11 +58,8 @@ def _duration_minutes(
     stats: DatasetStats, epochs: int, tokens: int, emulator_time_scale: float | None
 ) -> int:
     if emulator_time_scale:
-        # The offline emulator follows its own timeline (app.emulator.timeline), sped up.
-        steps = timeline.step_count(stats.train_examples, epochs)
-        seconds = (
-            timeline.TUNING_STARTS + steps * timeline.STEP_SECONDS + timeline.POST_SECONDS
-        ) / emulator_time_scale
+        # The offline simulation keeps its own pace (app.genai.simulation), sped up.
+        seconds = simulation.job_seconds(stats.train_examples, epochs) / emulator_time_scale
         return max(1, math.ceil(seconds / 60))
     return VERTEX_OVERHEAD_MINUTES + math.ceil(
         tokens / 1_000_000 * VERTEX_MINUTES_PER_MILLION_TOKENS

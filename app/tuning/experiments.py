@@ -1,14 +1,15 @@
 """The experiment log: every tuning run of a project in one sortable table, with CSV export and
 a side-by-side comparison of two runs — the "document every run" practice, done automatically.
 
-Evaluation scores come from ``evaluation_scores`` (the seam the evaluations module connects to).
+Evaluation scores come from the source the evaluations domain registers at start-up
+(``set_score_source``): tuning knows nothing of evaluations.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from app.datasets.models import Dataset
 from app.datasets.versions.models import DatasetVersion
-from app.evaluations.scores import latest_scores_for_jobs
 from app.i18n import _
 from app.tuning.models import TuningJob
 from app.tuning.texts import state_label
@@ -34,13 +34,20 @@ class EvaluationScore:
     link: str
 
 
+ScoreSource = Callable[[Session, Sequence[int]], dict[int, EvaluationScore]]
+_score_source: list[ScoreSource] = []
+
+
+def set_score_source(source: ScoreSource) -> None:
+    _score_source[:] = [source]
+
+
 def evaluation_scores(session: Session, job_ids: Sequence[int]) -> dict[int, EvaluationScore]:
-    """Job id → the score of its latest evaluation (``app.evaluations.scores``); jobs never
-    evaluated are missing, and the experiment log, its CSV and the comparison show "—"."""
-    return {
-        job_id: EvaluationScore(found.score, found.label, found.link)
-        for job_id, found in latest_scores_for_jobs(session, job_ids).items()
-    }
+    """Job id → the score of its latest evaluation; jobs never evaluated are missing, and the
+    experiment log, its CSV and the comparison show "—"."""
+    if not job_ids or not _score_source:
+        return {}
+    return _score_source[0](session, job_ids)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.datasets.versions import service as versions_service
 from app.datasets.versions.models import DatasetVersion
-from app.db import enqueue_after_commit, rows_affected, task_session, utcnow
+from app.db import rows_affected, task_session, utcnow
 from app.errors import NotFound
 from app.genai import gateway
 from app.genai.errors import GeminiError, TransientGeminiError
@@ -44,6 +44,7 @@ from app.tuning.models import JobState, TuningJob
 from app.tuning.run_log import add_event
 from app.tuning.service import CANCEL_TASK
 from app.tuning.texts import gateway_error
+from app.worker import enqueue_after_commit
 
 logger = logging.getLogger("tunedesk.tuning")
 

@@ -39,13 +39,7 @@ SERIES = ("train_loss", "validation_loss", "train_accuracy", "validation_accurac
 
 
 def crumbs(ctx: ProjectContext, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    project = ctx.project
-    return [
-        (_("Projects"), "/"),
-        (project.name, f"/projects/{project.id}"),
-        (_("Tuning"), f"/projects/{project.id}/tuning"),
-        *tail,
-    ]
+    return ctx.crumbs((_("Tuning"), f"/projects/{ctx.project.id}/tuning"), *tail)
 
 
 def jobs_context(session: Session, ctx: ProjectContext, page: int = 1) -> dict[str, Any]:

@@ -19,12 +19,13 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.db import enqueue_after_commit, rows_affected, task_session, utcnow
+from app.db import rows_affected, task_session, utcnow
 from app.genai import gateway
 from app.genai.connection import current_config
 from app.genai.errors import GeminiError, NotFoundGeminiError, TransientGeminiError
 from app.tuning import sync
 from app.tuning.models import POLLED_STATES, JobState, TuningJob
+from app.worker import enqueue_after_commit
 
 logger = logging.getLogger("tunedesk.tuning")
 

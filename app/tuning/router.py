@@ -10,10 +10,11 @@ from babel import dates
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app.auth.dependencies import AdminUser, LaunchAccess, ManageAccess, ViewAccess
-from app.db import SessionDep
+from app.auth.dependencies import AdminUser
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, format_currency, get_locale
+from app.projects.dependencies import LaunchAccess, ManageAccess, ViewAccess
 from app.tuning import (
     budget,
     catalog,
@@ -27,7 +28,7 @@ from app.tuning import (
 from app.tuning.forms import JobForm, JobFormFields, parse_choice
 from app.tuning.models import JobState
 from app.tuning.texts import format_day, state_label, state_tone
-from app.web import env, flash, redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter()
 
@@ -44,14 +45,14 @@ def _money(value: float | None, currency: str = "USD") -> str:
     return "—" if value is None else format_currency(value, currency or "USD")
 
 
-env.globals.update(
-    tuning_duration=_duration,
-    tuning_money=_money,
-    tuning_day=format_day,
-    tuning_state_label=state_label,
-    tuning_state_tone=state_tone,
-    retune_query=pages.retune_query,
-)
+TEMPLATE_GLOBALS = {
+    "tuning_duration": _duration,
+    "tuning_money": _money,
+    "tuning_day": format_day,
+    "tuning_state_label": state_label,
+    "tuning_state_tone": state_tone,
+    "retune_query": pages.retune_query,
+}
 
 
 @router.get("/projects/{project_id}/tuning", name="tuning:jobs")
@@ -94,7 +95,7 @@ def create_job(
             checkpoint_id=form.checkpoint or None,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context = pages.new_job_context(session, ctx, form, error.errors)
         return render(request, "tuning/new.html", context, status_code=422)
     if job.state == JobState.AWAITING_APPROVAL:
@@ -200,6 +201,7 @@ def save_budget(
             approval_threshold=approval_threshold,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         form = {"monthly_budget": monthly_budget, "approval_threshold": approval_threshold}
         return render(
             request,
@@ -285,6 +287,7 @@ def _catalog_context(session: SessionDep, **extra: object) -> dict[str, object]:
         try:
             catalog.parse_catalog(saved)
         except catalog.CatalogError as error:
+            discard_changes(session)
             problems = error.problems
     context: dict[str, object] = {
         "catalog": catalog.current(session),
@@ -310,6 +313,7 @@ def save_catalog(
     try:
         catalog.save_override(session, actor=admin, text=yaml_text)
     except catalog.CatalogError as error:
+        discard_changes(session)
         context = _catalog_context(session, yaml_text=yaml_text, errors=error.problems)
         return render(request, "tuning/catalog.html", context, status_code=422)
     flash(request, _("The model catalog was saved; new jobs use it within seconds."))

@@ -19,34 +19,37 @@ from app.auth.models import User
 from app.config import get_settings
 from app.datasets.models import Dataset
 from app.datasets.versions.models import DatasetVersion
-from app.db import enqueue_after_commit, utcnow
+from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.genai.connection import current_config
 from app.i18n import N_, _
 from app.notifications import service as notifications
+from app.notifications.service import Kind
 from app.projects.models import Project, ProjectMember
+from app.projects.overview import Step
 from app.projects.permissions import Role
+from app.projects.service import ProjectContext
 from app.tuning import budget, catalog, continuation, cost, preflight
 from app.tuning.catalog import ModelSpec
 from app.tuning.models import JobState, TuningJob
 from app.tuning.recommend import Choice, DatasetStats, Recommendation, check_choice, recommend
 from app.tuning.run_log import add_event
+from app.worker import enqueue_after_commit
 
-audit.register_actions(
-    {
-        "tuning_job.create": N_("Launched a tuning job"),
-        "tuning_job.approve": N_("Approved a tuning job"),
-        "tuning_job.decline": N_("Declined a tuning job"),
-        "tuning_job.cancel": N_("Cancelled a tuning job"),
-    }
-)
-notifications.register_kind(
-    "tuning.approval_needed",
-    title=N_("A tuning job needs your approval in %(project)s"),
-    body=N_(
-        "%(by)s wants to launch “%(job)s” (estimated %(cost)s). Open it to approve or decline."
+AUDIT_ACTIONS = {
+    "tuning_job.create": N_("Launched a tuning job"),
+    "tuning_job.approve": N_("Approved a tuning job"),
+    "tuning_job.decline": N_("Declined a tuning job"),
+    "tuning_job.cancel": N_("Cancelled a tuning job"),
+}
+NOTIFICATION_KINDS = {
+    "tuning.approval_needed": Kind(
+        title=N_("A tuning job needs your approval in %(project)s"),
+        body=N_(
+            "%(by)s wants to launch “%(job)s” (estimated %(cost)s). Open it to approve or decline."
+        ),
     ),
-)
+}
 
 LAUNCH_TASK = "tuning.launch_job"
 CANCEL_TASK = "tuning.cancel_job"
@@ -338,3 +341,16 @@ def get_job(session: Session, *, project_id: int, job_id: int) -> TuningJob:
     if job is None or job.project_id != project_id:
         raise NotFound(_("This tuning job does not exist in this project."))
     return job
+
+
+def tuning_step(session: Session, ctx: ProjectContext) -> Step:
+    """The overview checklist's "Tune a model" step."""
+    launched = session.scalar(
+        select(TuningJob.id).where(TuningJob.project_id == ctx.project.id).limit(1)
+    )
+    return Step(
+        _("Tune a model"),
+        _("Recommended settings and a cost estimate are prepared for you."),
+        launched is not None,
+        f"/projects/{ctx.project.id}/tuning",
+    )

@@ -20,29 +20,31 @@ from app.genai import types as remote_types
 from app.genai.types import RemoteTuningJob, TuningMetrics
 from app.i18n import N_
 from app.notifications import service as notifications
+from app.notifications.service import Kind
 from app.projects.models import Project
 from app.tuning.cost import price
 from app.tuning.models import TERMINAL_STATES, JobState, MetricPoint, TuningJob
 from app.tuning.run_log import add_event
 
-notifications.register_kind(
-    "tuning.succeeded",
-    title=N_("Tuning finished: %(job)s"),
-    body=N_(
-        "The tuned model of “%(job)s” in %(project)s is ready. Open the job for its curves "
-        "and diagnosis."
+NOTIFICATION_KINDS = {
+    "tuning.succeeded": Kind(
+        title=N_("Tuning finished: %(job)s"),
+        body=N_(
+            "The tuned model of “%(job)s” in %(project)s is ready. Open the job for its curves "
+            "and diagnosis."
+        ),
     ),
-)
-notifications.register_kind(
-    "tuning.failed",
-    title=N_("Tuning failed: %(job)s"),
-    body=N_("The tuning job “%(job)s” in %(project)s failed. Open it to see why and what to do."),
-)
-notifications.register_kind(
-    "tuning.cancelled",
-    title=N_("Tuning cancelled: %(job)s"),
-    body=N_("The tuning job “%(job)s” in %(project)s was cancelled."),
-)
+    "tuning.failed": Kind(
+        title=N_("Tuning failed: %(job)s"),
+        body=N_(
+            "The tuning job “%(job)s” in %(project)s failed. Open it to see why and what to do."
+        ),
+    ),
+    "tuning.cancelled": Kind(
+        title=N_("Tuning cancelled: %(job)s"),
+        body=N_("The tuning job “%(job)s” in %(project)s was cancelled."),
+    ),
+}
 
 REMOTE_TO_STATE = {
     remote_types.QUEUED: JobState.PENDING,

@@ -50,21 +50,36 @@
     if (box) box.value = radio.dataset.answer;
   });
 
-  // The dataset-wide recheck finished: refresh the rows, unless the user is editing one.
+  // The dataset-wide recheck finished: refresh the rows, unless the user is editing one. The
+  // refresh is dropped when it lands after something newer: an edit opened meanwhile (it would
+  // wipe what the user is typing) or a filter or page the user chose meanwhile (it would put the
+  // old filter back).
   var EDITING = "#rows form.row-edit, #rows form.conflict-panel";
-  var refreshing = false;
+  var REFRESH = "X-Rows-Refresh";
+  var latestRefresh = 0;
+  var pendingRefresh = 0;
   document.addEventListener("datasets-rechecked", function () {
     var rows = document.getElementById("rows");
-    if (!rows || document.querySelector(EDITING)) return;
-    refreshing = true;
-    if (window.htmx) window.htmx.ajax("GET", rows.dataset.url, { target: "#rows", swap: "outerHTML" });
+    if (!rows || !window.htmx || document.querySelector(EDITING)) return;
+    pendingRefresh = ++latestRefresh;
+    var headers = {};
+    headers[REFRESH] = String(pendingRefresh);
+    window.htmx.ajax("GET", rows.dataset.url, { target: "#rows", swap: "outerHTML", headers: headers });
   });
-  // An edit opened while that refresh was on its way wins: the refresh would wipe what the user
-  // is typing (a filter the user changes still swaps, since it is not this refresh).
-  document.addEventListener("htmx:beforeSwap", function (event) {
+  function refreshOf(event) {
+    var config = event.detail.requestConfig;
+    return config && config.headers ? config.headers[REFRESH] : undefined;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
-    if (!refreshing || !target || target.id !== "rows") return;
-    refreshing = false;
-    if (document.querySelector(EDITING)) event.detail.shouldSwap = false;
+    if (target && target.id === "rows" && refreshOf(event) === undefined) pendingRefresh = 0;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var refresh = refreshOf(event);
+    if (refresh === undefined) return;
+    if (refresh !== String(pendingRefresh) || document.querySelector(EDITING)) {
+      event.detail.shouldSwap = false;
+    }
+    if (refresh === String(pendingRefresh)) pendingRefresh = 0;
   });
 })();

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from app.evaluations.scoring.diff import Segment, answer_text, diff_segments, reference_text
+from app.text.diff import Segment, answer_text, diff_segments, reference_text
 
 
 class TestDiff:

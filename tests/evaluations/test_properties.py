@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from app.evaluations.judge.protocol import Outcome, parse_pairwise_reply
 from app.evaluations.judge.rubric import RubricOutcome, parse_rubric_reply
 from app.evaluations.scoring.aggregate import aggregate
-from app.evaluations.scoring.diff import answer_text, diff_segments, reference_text
 from app.evaluations.scoring.json_format import json_check
 from app.evaluations.scoring.metrics import lcs_length, score_item
 from app.evaluations.scoring.normalize import sanitize
 from app.evaluations.scoring.stats import WinTieLoss, judge_human_agreement, verdict_sentence
 from app.i18n import use_locale
+from app.text.diff import answer_text, diff_segments, reference_text
 
 # Everything, surrogates and control characters included …
 ANY_CHAR = st.characters(exclude_categories=())

@@ -15,6 +15,7 @@ from app.auth.models import AuditEvent, User
 from app.datasets.models import Example, ExampleStatus
 from app.db import new_session
 from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.i18n import use_locale
 from app.notifications.models import Notification
 from app.review import bulk, decisions
 from app.review.models import Decision, ReviewDecision
@@ -284,8 +285,14 @@ class TestRules:
         assert outcome.status == "approved"
         session.refresh(kept)
         assert kept.status == ExampleStatus.REJECTED
-        reason = _decision_rows(session, kept.id)[0].reason
-        assert f"#{other.id}" in reason
+        # The reason TuneDesk wrote is stored as a code and put into words in each reader's
+        # language when shown, not frozen in the language of whoever resolved the conflict.
+        returned = _decision_rows(session, kept.id)[0]
+        assert (returned.reason, returned.reason_code) == ("", "conflict_kept_other")
+        assert f"#{other.id}" in returned.reason_text
+        with use_locale("ja"):
+            assert f"#{other.id}" in returned.reason_text
+            assert "同じ" in returned.reason_text
 
 
 class TestBulk:

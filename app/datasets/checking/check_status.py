@@ -16,7 +16,8 @@ from sqlalchemy import case, or_, update
 from sqlalchemy.orm import Session
 
 from app.datasets.models import CheckStatus, Dataset
-from app.db import enqueue_after_commit, rows_affected, utcnow
+from app.db import rows_affected, utcnow
+from app.worker import enqueue_after_commit
 
 RECHECK_TASK = "datasets.recheck_dataset"
 # A lock older than this belongs to a worker that died; the next one may take it over.

@@ -28,27 +28,25 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.i18n import N_, _
 
-audit.register_actions(
-    {
-        "dataset.create": N_("Created dataset"),
-        "dataset.update": N_("Changed dataset settings"),
-        "dataset.upload": N_("Uploaded a file"),
-        "dataset.upload_settings": N_("Changed the settings of an uploaded file"),
-        "dataset.import": N_("Imported a file"),
-        "dataset.discard_upload": N_("Dropped an uploaded file"),
-        "dataset.load_sample": N_("Loaded a sample dataset"),
-        "dataset.edit_example": N_("Edited an example"),
-        "dataset.exclude": N_("Excluded examples"),
-        "dataset.include": N_("Included examples again"),
-        "dataset.keep_one": N_("Kept one of a duplicate group"),
-        "dataset.resolve_conflict": N_("Resolved a conflict"),
-        "dataset.redact": N_("Redacted personal data"),
-        "dataset.dismiss_row": N_("Ignored an unreadable row"),
-        "dataset.bulk_exclude_errors": N_("Excluded every row with errors"),
-        "dataset.bulk_keep_first": N_("Kept the first of every duplicate group"),
-        "dataset.bulk_redact": N_("Redacted all personal data"),
-    }
-)
+AUDIT_ACTIONS = {
+    "dataset.create": N_("Created dataset"),
+    "dataset.update": N_("Changed dataset settings"),
+    "dataset.upload": N_("Uploaded a file"),
+    "dataset.upload_settings": N_("Changed the settings of an uploaded file"),
+    "dataset.import": N_("Imported a file"),
+    "dataset.discard_upload": N_("Dropped an uploaded file"),
+    "dataset.load_sample": N_("Loaded a sample dataset"),
+    "dataset.edit_example": N_("Edited an example"),
+    "dataset.exclude": N_("Excluded examples"),
+    "dataset.include": N_("Included examples again"),
+    "dataset.keep_one": N_("Kept one of a duplicate group"),
+    "dataset.resolve_conflict": N_("Resolved a conflict"),
+    "dataset.redact": N_("Redacted personal data"),
+    "dataset.dismiss_row": N_("Ignored an unreadable row"),
+    "dataset.bulk_exclude_errors": N_("Excluded every row with errors"),
+    "dataset.bulk_keep_first": N_("Kept the first of every duplicate group"),
+    "dataset.bulk_redact": N_("Redacted all personal data"),
+}
 
 
 def get_example(session: Session, dataset: Dataset, example_id: int) -> Example:

@@ -7,20 +7,21 @@ from sqlalchemy.orm import Session
 
 from app.i18n import N_
 from app.notifications import service as notifications
+from app.notifications.service import Kind
 
-notifications.register_kind(
-    "datasets.import_ready",
-    title=N_("%(file)s is imported"),
-    body=N_(
-        "%(rows)s rows of %(file)s were added to %(dataset)s: %(usable)s usable, "
-        "%(with_errors)s with errors to fix."
+NOTIFICATION_KINDS = {
+    "datasets.import_ready": Kind(
+        title=N_("%(file)s is imported"),
+        body=N_(
+            "%(rows)s rows of %(file)s were added to %(dataset)s: %(usable)s usable, "
+            "%(with_errors)s with errors to fix."
+        ),
     ),
-)
-notifications.register_kind(
-    "datasets.import_failed",
-    title=N_("%(file)s could not be imported"),
-    body=N_("Nothing of %(file)s was added to %(dataset)s. The file's page says why."),
-)
+    "datasets.import_failed": Kind(
+        title=N_("%(file)s could not be imported"),
+        body=N_("Nothing of %(file)s was added to %(dataset)s. The file's page says why."),
+    ),
+}
 
 
 def import_ended(

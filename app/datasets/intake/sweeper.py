@@ -18,8 +18,8 @@ from app.datasets.checking import check_status
 from app.datasets.intake import inspection, storage
 from app.datasets.intake.uploads import INGEST_TASK
 from app.datasets.models import CheckStatus, Dataset, Upload, UploadStatus
-from app.db import enqueue_after_commit, rows_affected, task_session, utcnow
-from app.worker import send_task
+from app.db import rows_affected, task_session, utcnow
+from app.worker import enqueue_after_commit, send_task
 
 UNCLAIMED_AFTER = timedelta(minutes=2)
 STALE_INGESTION = timedelta(minutes=5)

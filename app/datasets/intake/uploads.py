@@ -23,9 +23,10 @@ from app.datasets.models import Dataset, Upload, UploadStatus
 from app.datasets.quality import findings
 from app.datasets.reading.column_mapping import FIELDS, REQUIRED, ColumnMapping
 from app.datasets.records import Finding
-from app.db import enqueue_after_commit, utcnow
+from app.db import utcnow
 from app.errors import Conflict, ValidationFailed
 from app.i18n import _
+from app.worker import enqueue_after_commit
 
 INGEST_TASK = "datasets.ingest_upload"
 SPLITS = ("train", "validation", "test")

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import ApiVersionAccess, ApiViewAccess
 from app.datasets.models import Dataset
 from app.datasets.versions import downloads, queries, service
 from app.datasets.versions.leakage import LeakageReport
 from app.datasets.versions.splits import SplitRule
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import NotFound
+from app.projects.dependencies import ApiVersionAccess, ApiViewAccess
 from app.projects.service import ProjectContext
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/versions", tags=["dataset versions"])
@@ -200,7 +200,7 @@ def create(session: SessionDep, ctx: ApiVersionAccess, body: VersionIn) -> Respo
             acknowledge_leakage=body.acknowledge_leakage,
         )
     except service.LeakageFound as found:
-        session.rollback()
+        discard_changes(session)
         error = {
             "code": "leakage",
             "message": found.message,

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from app.datasets.editing.field_changes import FieldChange, field_changes
 from app.datasets.versions.models import DatasetVersion, DatasetVersionExample
-from app.review.history import FieldChange, field_changes
 
 LISTED = 50  # examples listed per group; the counts are always complete
 

@@ -8,16 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from app.auth.dependencies import VersionAccess, ViewAccess
 from app.datasets.models import Dataset
 from app.datasets.versions import diff, downloads, queries, service
 from app.datasets.versions.leakage import KIND_LABELS
 from app.datasets.versions.splits import SplitRule
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import NotFound, ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import VersionAccess, ViewAccess
 from app.projects.service import ProjectContext
-from app.review.pages import crumbs
 from app.web import flash, redirect, render
 
 router = APIRouter()
@@ -36,7 +35,7 @@ def list_page(request: Request, session: SessionDep, ctx: ViewAccess) -> Respons
         {
             "ctx": ctx,
             "rows": queries.list_versions(session, project_id=ctx.project.id),
-            "breadcrumbs": crumbs(ctx, (_("Versions"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), None)),
         },
     )
 
@@ -71,7 +70,7 @@ def _new_page(
             "form": form,
             "errors": errors,
             "choices": choices,
-            "breadcrumbs": crumbs(ctx, (_("Versions"), _base(ctx)), (_("New version"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
         },
         status_code=status_code,
     )
@@ -147,6 +146,7 @@ def check(
         dataset = _dataset(session, ctx, dataset_id)
         plan = service.plan_version(session, dataset=dataset, request=parse_request(form))
     except ValidationFailed as error:
+        discard_changes(session)
         return _new_page(request, session, ctx, form, error.errors, status_code=422)
     report = service.check_leakage(session, plan=plan)
     return render(
@@ -159,7 +159,7 @@ def check(
             "plan": plan,
             "report": report,
             "kind_labels": KIND_LABELS,
-            "breadcrumbs": crumbs(ctx, (_("Versions"), _base(ctx)), (_("New version"), None)),
+            "breadcrumbs": ctx.crumbs((_("Versions"), _base(ctx)), (_("New version"), None)),
         },
     )
 
@@ -190,9 +190,10 @@ def create(
             seen_leakage=fingerprint or None,
         )
     except ValidationFailed as error:
+        discard_changes(session)
         return _new_page(request, session, ctx, form, error.errors, status_code=422)
     except service.LeakageFound as found:
-        session.rollback()
+        discard_changes(session)
         flash(request, found.message, "error")
         return check(
             request, session, ctx, dataset_id, note, kind, pilot_size, seed, validation_percent
@@ -220,8 +221,7 @@ def detail(request: Request, session: SessionDep, ctx: ViewAccess, version_id: i
             "diff": diff.diff_versions(session, version=version, previous=previous),
             "histogram": queries.histogram_rows(version),
             "kind_labels": KIND_LABELS,
-            "breadcrumbs": crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (_("Versions"), _base(ctx)),
                 (
                     _("%(dataset)s v%(number)s")
@@ -252,8 +252,7 @@ def examples(
             "row": row,
             "version": version,
             "listing": queries.examples_page(session, version=version, split=split, page=page),
-            "breadcrumbs": crumbs(
-                ctx,
+            "breadcrumbs": ctx.crumbs(
                 (_("Versions"), _base(ctx)),
                 (
                     _("%(dataset)s v%(number)s")

@@ -40,12 +40,10 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.i18n import N_, _
 
-audit.register_actions(
-    {
-        "dataset_version.create": N_("Created dataset version"),
-        "dataset_version.acknowledge_leakage": N_("Accepted overlaps between splits"),
-    }
-)
+AUDIT_ACTIONS = {
+    "dataset_version.create": N_("Created dataset version"),
+    "dataset_version.acknowledge_leakage": N_("Accepted overlaps between splits"),
+}
 
 SPLITS = (TRAIN, VALIDATION, TEST)
 # Upper bounds (tokens) of the length histogram shown on version pages.

@@ -10,13 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import ApiEditAccess, ApiViewAccess
 from app.datasets import service
 from app.datasets.intake import uploads
 from app.datasets.models import Dataset, Upload
 from app.datasets.report import documents
 from app.db import SessionDep
 from app.i18n import use_locale
+from app.projects.dependencies import ApiEditAccess, ApiViewAccess
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/datasets", tags=["datasets"])
 Lang = Annotated[str, Query(pattern="^(en|ja)$", description="language of messages")]

@@ -33,18 +33,13 @@ ENCODING_LABELS = {
 FORMAT_LABELS = {"csv": "CSV", "tsv": "TSV", "xlsx": "Excel (.xlsx)", "jsonl": "JSONL"}
 
 
-def crumbs(ctx: ProjectContext, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    base = f"/projects/{ctx.project.id}"
-    return [(_("Projects"), "/"), (ctx.project.name, base), *tail]
-
-
 def dataset_crumbs(
     ctx: ProjectContext, dataset: Dataset, *tail: tuple[str, str | None]
 ) -> list[tuple[str, str | None]]:
     base = f"/projects/{ctx.project.id}/datasets"
     if not tail:
-        return crumbs(ctx, (_("Datasets"), base), (dataset.name, None))
-    return crumbs(ctx, (_("Datasets"), base), (dataset.name, f"{base}/{dataset.id}"), *tail)
+        return ctx.crumbs((_("Datasets"), base), (dataset.name, None))
+    return ctx.crumbs((_("Datasets"), base), (dataset.name, f"{base}/{dataset.id}"), *tail)
 
 
 def common() -> dict[str, Any]:
@@ -72,7 +67,7 @@ def list_context(
         "samples": samples.all_samples(),
         "form": form or {},
         "errors": errors or {},
-        "breadcrumbs": crumbs(ctx, (_("Datasets"), None)),
+        "breadcrumbs": ctx.crumbs((_("Datasets"), None)),
     }
 
 

@@ -10,16 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
-from app.auth.dependencies import EditAccess, ViewAccess
 from app.datasets import service
 from app.datasets.editing import change_log
 from app.datasets.intake import samples, storage, uploads
 from app.datasets.report import downloads
 from app.datasets.report.rows import Filters
 from app.datasets.web import contexts
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _
+from app.projects.dependencies import EditAccess, ViewAccess
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/projects/{project_id}/datasets")
@@ -57,7 +57,7 @@ def create_dataset(
             session, actor=ctx.user, dataset=dataset, name=chosen.filename or "", stream=chosen.file
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context = contexts.list_context(session, ctx, form=form, errors=error.errors)
         return render(request, "datasets/list.html", context, status_code=422)
     base = f"/projects/{ctx.project.id}/datasets/{dataset.id}"
@@ -110,7 +110,7 @@ def save_settings(
             threshold=threshold,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         dataset = service.get_dataset(session, project_id=ctx.project.id, dataset_id=dataset_id)
         context = contexts.report_context(session, request, ctx, dataset, Filters())
         context.update(

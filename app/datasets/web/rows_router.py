@@ -13,16 +13,16 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import EditAccess, ViewAccess
 from app.datasets import service
 from app.datasets.editing import bulk, conflicts, examples, fixes, redaction
 from app.datasets.models import Dataset
 from app.datasets.report import rows
 from app.datasets.report.rows import Filters
 from app.datasets.web import contexts
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, format_number, ngettext
+from app.projects.dependencies import EditAccess, ViewAccess
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
 from app.web import flash, is_htmx, redirect, render
@@ -153,7 +153,7 @@ def save_row(
             session, actor=ctx.user, dataset=dataset, example=example, change=change
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         dataset = _dataset(session, ctx, dataset_id)
         form = {"roles": roles, "texts": texts, "system": system, "tag": tag, "split": split}
         context = _row_context(

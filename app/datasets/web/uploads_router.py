@@ -8,16 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from app.auth.dependencies import EditAccess, ViewAccess
 from app.datasets import service
 from app.datasets.intake import uploads
 from app.datasets.models import UploadStatus
 from app.datasets.report import rows
 from app.datasets.report.rows import Filters
 from app.datasets.web import contexts
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, format_number
+from app.projects.dependencies import EditAccess, ViewAccess
 from app.web import flash, redirect, render
 
 router = APIRouter(prefix="/projects/{project_id}/datasets/{dataset_id}/uploads")
@@ -40,7 +40,7 @@ def add_file(
             session, actor=ctx.user, dataset=dataset, name=file.filename, stream=file.file
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         dataset = service.get_dataset(session, project_id=ctx.project.id, dataset_id=dataset_id)
         context = contexts.report_context(session, request, ctx, dataset, Filters())
         context["upload_errors"] = error.errors
@@ -125,6 +125,7 @@ def preview(
             choices=_choices(encoding, sheet, split, columns),
         )
     except ValidationFailed as error:
+        discard_changes(session)
         errors = error.errors
     context = contexts.upload_context(ctx, dataset, upload, errors=errors)
     return render(request, "datasets/upload.html", context, block="mapping")
@@ -158,7 +159,7 @@ def start_import(
             choices=_choices(encoding, sheet, split, columns),
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         upload = service.get_upload(session, dataset=dataset, upload_id=upload_id)
         context = contexts.upload_context(ctx, dataset, upload, errors=error.errors)
         return render(request, "datasets/upload.html", context, block="mapping", status_code=422)

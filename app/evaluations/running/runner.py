@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db import enqueue_after_commit, rows_affected, task_session, utcnow
+from app.db import rows_affected, task_session, utcnow
 from app.evaluations.failures import gemini_error
 from app.evaluations.judge.phase import judge_all
 from app.evaluations.models import (
@@ -38,6 +38,7 @@ from app.evaluations.running.pool import LEASE, Deferred, Drive, Lease, defer, d
 from app.evaluations.running.recording import OutputWork, record_failure
 from app.genai import generation
 from app.genai.errors import GeminiError, TransientGeminiError
+from app.worker import enqueue_after_commit
 
 logger = logging.getLogger("tunedesk.evaluations")
 

@@ -11,13 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Kana, kanji and the marks that behave like them. Each one is a token on its own.
-# 々〆〇, hiragana, katakana (with ー), katakana extensions, CJK extension A, unified ideographs,
-# compatibility ideographs, half-width katakana, and the supplementary ideograph planes (𠮷).
-CJK_CLASS = (
-    "\u3005-\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
-)
+from app.text.scripts import CJK_CLASS
+
 _CJK = re.compile(f"[{CJK_CLASS}]")
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 # A run of letters/digits that are not CJK: an English word, a number, "Zoom", "café".

@@ -26,13 +26,7 @@ EVALUATIONS_PER_PAGE = 30
 
 
 def crumbs(ctx: ProjectContext, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
-    project = ctx.project
-    return [
-        (_("Projects"), "/"),
-        (project.name, f"/projects/{project.id}"),
-        (_("Evaluations"), f"/projects/{project.id}/evaluations"),
-        *tail,
-    ]
+    return ctx.crumbs((_("Evaluations"), f"/projects/{ctx.project.id}/evaluations"), *tail)
 
 
 @dataclass(frozen=True)

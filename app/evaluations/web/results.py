@@ -9,6 +9,7 @@ the run), so their win rate and the judge–human agreement are tallied per requ
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +29,9 @@ from app.evaluations.models import (
 )
 from app.evaluations.schemas import CandidateSummary, RunSummary
 from app.evaluations.scoring import stats
-from app.evaluations.scoring.diff import Segment, diff_segments
 from app.evaluations.scoring.metrics import ItemScores
 from app.i18n import N_, _
+from app.text.diff import Segment, diff_segments
 
 ITEMS_PER_PAGE = 20
 FILTERS: dict[str, str] = {
@@ -49,13 +50,21 @@ def get_evaluation(session: Session, *, project_id: int, evaluation_id: int) -> 
 
 
 def candidates_of(session: Session, evaluation_id: int) -> list[EvalCandidate]:
-    return list(
-        session.scalars(
-            select(EvalCandidate)
-            .where(EvalCandidate.evaluation_id == evaluation_id)
-            .order_by(EvalCandidate.position)
-        )
-    )
+    return candidates_by_run(session, [evaluation_id])[evaluation_id]
+
+
+def candidates_by_run(
+    session: Session, evaluation_ids: Sequence[int]
+) -> dict[int, list[EvalCandidate]]:
+    """The candidates of several runs in one query (a list page must not ask once per row)."""
+    found: dict[int, list[EvalCandidate]] = {evaluation_id: [] for evaluation_id in evaluation_ids}
+    for candidate in session.scalars(
+        select(EvalCandidate)
+        .where(EvalCandidate.evaluation_id.in_(found))
+        .order_by(EvalCandidate.evaluation_id, EvalCandidate.position)
+    ):
+        found[candidate.evaluation_id].append(candidate)
+    return found
 
 
 @dataclass(frozen=True)
@@ -89,25 +98,29 @@ class VoteRecord:
 
 def vote_records(session: Session, evaluation: Evaluation, pair: Pair) -> list[VoteRecord]:
     """Every vote on the run's included items, as outcomes for the tuned model."""
-    if pair.tuned is None or pair.baseline is None:
-        return []
+    return votes_by_run(session, {evaluation.id: pair})[evaluation.id]
+
+
+def votes_by_run(session: Session, pairs: Mapping[int, Pair]) -> dict[int, list[VoteRecord]]:
+    """The votes of several runs in one query, each seen from its own tuned candidate."""
+    found: dict[int, list[VoteRecord]] = {evaluation_id: [] for evaluation_id in pairs}
+    voted = [run for run, pair in pairs.items() if pair.complete]
+    if not voted:
+        return found
     rows = session.execute(
-        select(HumanVote, EvalItem.judge_winner, EvalItem.tag)
+        select(HumanVote, EvalItem.evaluation_id, EvalItem.judge_winner, EvalItem.tag)
         .join(EvalItem, EvalItem.id == HumanVote.item_id)
-        .where(EvalItem.evaluation_id == evaluation.id, EvalItem.excluded.is_(False))
+        .where(EvalItem.evaluation_id.in_(voted), EvalItem.excluded.is_(False))
         .order_by(HumanVote.id)
     ).all()
-    tuned_id = pair.tuned.id
-    return [
-        VoteRecord(
-            vote.item_id,
-            vote.voter_id,
-            stats.vote_outcome(vote.choice, a_is_tuned=vote.a_candidate_id == tuned_id),
-            judge_winner,
-            tag,
+    for vote, evaluation_id, judge_winner, tag in rows:
+        tuned = pairs[evaluation_id].tuned
+        a_is_tuned = tuned is not None and vote.a_candidate_id == tuned.id
+        outcome = stats.vote_outcome(vote.choice, a_is_tuned=a_is_tuned)
+        found[evaluation_id].append(
+            VoteRecord(vote.item_id, vote.voter_id, outcome, judge_winner, tag)
         )
-        for vote, judge_winner, tag in rows
-    ]
+    return found
 
 
 def _same(judge: str, human: str) -> bool:
@@ -228,10 +241,25 @@ def _tag_rows(run: RunSummary, human: HumanResults) -> list[TagRow]:
 
 
 def summary_view(session: Session, evaluation: Evaluation) -> SummaryView:
-    candidates = candidates_of(session, evaluation.id)
-    pair = pair_of(candidates)
+    return summary_views(session, [evaluation])[evaluation.id]
+
+
+def summary_views(session: Session, evaluations: Sequence[Evaluation]) -> dict[int, SummaryView]:
+    """The summaries of several runs in two queries (candidates, votes), whatever their number."""
+    candidates = candidates_by_run(session, [e.id for e in evaluations])
+    pairs = {run: pair_of(listed) for run, listed in candidates.items()}
+    votes = votes_by_run(session, pairs)
+    return {e.id: _summary(e, candidates[e.id], pairs[e.id], votes[e.id]) for e in evaluations}
+
+
+def _summary(
+    evaluation: Evaluation,
+    candidates: list[EvalCandidate],
+    pair: Pair,
+    votes: list[VoteRecord],
+) -> SummaryView:
     run = _load(RunSummary, evaluation.summary) or RunSummary()
-    human = human_results(vote_records(session, evaluation, pair))
+    human = human_results(votes)
     verdict, source = _verdict(run, human, bool(evaluation.judge_model))
     return SummaryView(
         scorecards=[Scorecard(c, _load(CandidateSummary, c.summary)) for c in candidates],

@@ -8,18 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.auth.dependencies import EvaluateAccess, ManageAccess, ViewAccess, VoteAccess
-from app.db import SessionDep
+from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.evaluations import fixes, golden, service, texts, votes
 from app.evaluations.models import EvalItem, Evaluation
 from app.evaluations.web import exports, forms, pages, results
 from app.i18n import _
-from app.review import example_form
-from app.web import env, flash, redirect, render
+from app.projects.dependencies import EvaluateAccess, ManageAccess, ViewAccess, VoteAccess
+from app.review.example_form import ExampleFormFields
+from app.web import flash, redirect, render
 
 router = APIRouter()
-env.globals.update(texts.templates_globals())
 
 TextList = Annotated[list[str], Form()]
 FormText = Annotated[str, Form()]
@@ -56,7 +55,7 @@ def create_evaluation(
             session, project=ctx.project, actor=ctx.user, spec=spec
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context = pages.new_context(session, ctx, data, error.errors)
         return render(request, "evaluations/new.html", context, status_code=422)
     flash(request, _("Evaluation started. This page follows it until the comparison is ready."))
@@ -87,7 +86,7 @@ def set_golden_set(
         chosen = int(version_id) if version_id.strip().isdigit() else 0
         version = golden.set_golden(session, actor=ctx.user, project=ctx.project, version_id=chosen)
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, f"/projects/{ctx.project.id}/evaluations/scorecard")
     flash(request, _("Version %(number)s is now the golden set.") % {"number": version.number})
@@ -225,7 +224,7 @@ def cast_vote(
             comment=comment,
         )
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         flash(request, error.message, "error")
         return redirect(request, f"{base}/{item_id}" if item_id.isdigit() else base)
     flash(request, _("Vote saved."))
@@ -292,27 +291,17 @@ def save_fix(
     ctx: EvaluateAccess,
     evaluation_id: int,
     item_id: int,
-    turn_role: TextList = [],  # noqa: B006 - FastAPI copies defaults
-    turn_text: TextList = [],  # noqa: B006
-    system_instruction: FormText = "",
-    tag: FormText = "",
-    split: FormText = "",
+    fields: Annotated[ExampleFormFields, Form()],
     candidate: FormText = "",
 ) -> Response:
     context = _fix_context(session, ctx, evaluation_id, item_id, candidate)
-    form = example_form.parse(
-        system_instruction=system_instruction,
-        roles=turn_role,
-        texts=turn_text,
-        tag=tag,
-        split=split,
-    )
+    form = fields.to_form()
     evaluation, item = context["evaluation"], context["item"]
     assert isinstance(evaluation, Evaluation) and isinstance(item, EvalItem)
     try:
         example = fixes.save_fix(session, ctx=ctx, evaluation=evaluation, item=item, form=form)
     except ValidationFailed as error:
-        session.rollback()
+        discard_changes(session)
         context.update(form=form, errors=error.errors)
         return render(request, "evaluations/fix.html", context, status_code=422)
     flash(

@@ -1,4 +1,5 @@
-"""Differences between an answer and its reference, for highlighting on the compare screen.
+"""Differences between two texts (an answer and its reference, two revisions of an example), for
+highlighting on the compare screen and in an example's history.
 
 The texts are cut into display units that fit both languages: every kana/kanji character is a
 unit (Japanese has no spaces, and a one-character change such as 送料無料 → 送料有料 should light up
@@ -20,7 +21,7 @@ import re
 from difflib import SequenceMatcher
 from typing import Literal, NamedTuple
 
-from app.evaluations.scoring.normalize import CJK_CLASS
+from app.text.scripts import CJK_CLASS
 
 Op = Literal["equal", "insert", "delete"]
 
