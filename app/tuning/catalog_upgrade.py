@@ -2,7 +2,7 @@
 their edits: models that Google retired (per the shipped catalog) are flagged ``retired`` with
 their date and successor, never deleted; successors the copy lacks are appended; a retired
 default gives way to its successor. Everything else (prices, notes, comments, order) stays as
-saved. Used by the 2026-12 migration (``0010_vertex_today``).
+saved. Used by the 2026-12 migration (``0011_vertex_today``).
 
 The YAML is edited as text at the positions PyYAML reports, so comments survive; if the result
 does not read back as intended (an unusual layout), the whole copy is written out again from its

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from app.migrate import alembic_config
 from app.tuning.catalog import parse_catalog
 
-PREVIOUS_HEAD = "0009_evaluations"
+PREVIOUS_HEAD = "0010_review_reason_code"
 INSERT = (
     "INSERT INTO tuning_catalog_override (id, yaml_text, created_at) "
     "VALUES (1, :t, CURRENT_TIMESTAMP)"

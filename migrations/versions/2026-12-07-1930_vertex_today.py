@@ -1,8 +1,8 @@
 """Vertex as it is today: continuous tuning lineage, the served checkpoint, unrecorded remote
 jobs, why metrics could not be read; an administrator's saved catalog flags retired models
 
-Revision ID: 0010_vertex_today
-Revises: 0009_evaluations
+Revision ID: 0011_vertex_today
+Revises: 0010_review_reason_code
 Create Date: 2026-12-07 19:00:00
 
 The data step keeps the administrator's edits: models Google retired (Gemini 2.5 on 2026-10-20,
@@ -21,8 +21,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_vertex_today"
-down_revision: str | Sequence[str] | None = "0009_evaluations"
+revision: str = "0011_vertex_today"
+down_revision: str | Sequence[str] | None = "0010_review_reason_code"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
