@@ -147,7 +147,7 @@ def tuned_job(project: Any, version: Any) -> Any:
         job = TuningJob(
             project_id=project.id,
             dataset_version_id=version.id,
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             display_name="Bench tuned",
             hyperparameters={"epochs": 2},
             state=JobState.QUEUED,
@@ -182,8 +182,8 @@ def create_evaluation(project: Any, user: Any, version: Any, job: Any) -> int:
         name="Bench",
         test_version_id=version.id,
         candidates=(
-            CandidateSpec(kind=CandidateKind.ZERO_SHOT, base_model="gemini-2.5-flash"),
-            CandidateSpec(kind=CandidateKind.FEW_SHOT, base_model="gemini-2.5-flash", few_shot_k=3),
+            CandidateSpec(kind=CandidateKind.ZERO_SHOT, base_model="gemini-3.5-flash"),
+            CandidateSpec(kind=CandidateKind.FEW_SHOT, base_model="gemini-3.5-flash", few_shot_k=3),
             CandidateSpec(kind=CandidateKind.TUNED, tuning_job_id=job.id),
         ),
     )
@@ -283,7 +283,7 @@ def sdk_only_ratio(options: argparse.Namespace) -> float:
     calls = options.items * 3
 
     def one(n: int) -> None:
-        generation.generate(model="gemini-2.5-flash", turns=[("user", sentence(n, "q"))])
+        generation.generate(model="gemini-3.5-flash", turns=[("user", sentence(n, "q"))])
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=options.concurrency) as pool:

@@ -112,7 +112,7 @@ def create_remote_jobs(count: int) -> list[str]:
 
     def one(i: int) -> str:
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=uploaded.uri,
             display_name=f"bench {i}",
             epochs=3,
@@ -151,7 +151,7 @@ def create_rows(names: list[str]) -> None:
             TuningJob(
                 project_id=project.id,
                 dataset_version_id=version.id,
-                base_model="gemini-2.5-flash",
+                base_model="gemini-3.5-flash",
                 display_name=f"bench {i}",
                 state=JobState.RUNNING,
                 remote_name=name,

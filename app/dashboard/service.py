@@ -20,7 +20,8 @@ from app.datasets.models import Example, ExampleStatus
 from app.db import SessionDep, utcnow
 from app.projects.models import Project, ProjectMember
 from app.projects.permissions import Role
-from app.tuning import budget
+from app.tuning import budget, catalog
+from app.tuning.catalog import ModelSpec
 from app.tuning.models import TERMINAL_STATES, JobState, TuningBudget, TuningJob
 from app.tuning.texts import error_text
 
@@ -90,12 +91,23 @@ class ProjectRow:
         return self.spent / self.monthly_budget if self.monthly_budget else None
 
 
+@dataclass(frozen=True)
+class RetiredJob:
+    """A tuned model whose base model Google retired, and what to re-tune it on."""
+
+    job: TuningJob
+    project_name: str
+    model: ModelSpec
+    successor: ModelSpec | None
+
+
 @dataclass
 class Overview:
     rows: list[ProjectRow]
     failures: list[tuple[TuningJob, str, str]]  # job, project name, what went wrong
     approvals: list[tuple[TuningJob, str]]
     generated_at: datetime
+    retired: list[RetiredJob] = field(default_factory=list)
 
     def total(self, name: str) -> Any:
         return sum(getattr(row, name) or 0 for row in self.rows)
@@ -191,8 +203,36 @@ def _attention(
     )
 
 
+def _retired(session: Session, names: dict[int, str]) -> list[RetiredJob]:
+    """Succeeded jobs on a base model Google retired (newest first): they need re-tuning."""
+    current = catalog.current(session)
+    retired = {model.id: model for model in current.retired_models()}
+    if not retired or not names:
+        return []
+    jobs = session.scalars(
+        select(TuningJob)
+        .where(
+            TuningJob.project_id.in_(list(names)),
+            TuningJob.state == JobState.SUCCEEDED,
+            TuningJob.base_model.in_(list(retired)),
+        )
+        .order_by(TuningJob.finished_at.desc().nulls_last(), TuningJob.id.desc())
+        .limit(RECENT_FAILURES)
+    )
+    return [
+        RetiredJob(
+            job,
+            names[job.project_id],
+            retired[job.base_model],
+            current.successor_of(job.base_model),
+        )
+        for job in jobs
+    ]
+
+
 def overview(session: Session, *, user: User, now: datetime | None = None) -> Overview:
     projects = managed_projects(session, user)
     rows = _rows(session, projects, budget.month_start(now))
-    failures, approvals = _attention(session, {project.id: project.name for project in projects})
-    return Overview(rows, failures, approvals, now or utcnow())
+    names = {project.id: project.name for project in projects}
+    failures, approvals = _attention(session, names)
+    return Overview(rows, failures, approvals, now or utcnow(), _retired(session, names))

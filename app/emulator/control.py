@@ -22,6 +22,8 @@ ROUTE_NAMES = (
     "tuning.get",
     "tuning.list",
     "tuning.cancel",
+    "models.get",
+    "models.update",
     "generate",
     "count_tokens",
     "storage.upload",

@@ -4,6 +4,7 @@ parse)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,3 +104,22 @@ class Call:
 
 
 Handler = Callable[[Call], Reply]
+
+
+def project_number(project: str) -> str:
+    """Vertex answers with project numbers; derive a stable one from a project id."""
+    if project.isdigit():
+        return project
+    digest = hashlib.sha256(project.encode()).hexdigest()
+    return str(100_000_000_000 + int(digest, 16) % 900_000_000_000)
+
+
+def either_case(mapping: dict[str, Any], camel: str) -> Any:
+    """A field in either spelling: google-genai sends nested members in snake_case
+    (``thinking_budget``, ``preTunedModel.tuned_model_name``: ``_common.convert_to_dict`` does
+    not camel-case nested pydantic dumps), and Google's JSON parsing accepts both, so the
+    emulator must too."""
+    if camel in mapping:
+        return mapping[camel]
+    snake = "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in camel)
+    return mapping.get(snake)

@@ -3,6 +3,7 @@ for tuned endpoints (``endpoints/…``), answering like Vertex where the SDK car
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -12,12 +13,19 @@ from typing import Any
 from app.emulator import answers, catalog, judge, timeline
 from app.emulator.catalog import DEFAULT_MAX_EXAMPLE_TOKENS
 from app.emulator.datasets import DatasetError, Example, read_dataset
-from app.emulator.http import ApiError, Call, Reply
+from app.emulator.http import ApiError, Call, Reply, project_number
+from app.emulator.http import either_case as field
 from app.emulator.state import JobRecord, rfc3339
 from app.emulator.tokens import FILE_PART_TOKENS, count_tokens, truncate_to_tokens
 
-# Thinking models spend this many "thought" tokens when their budget allows.
+# Thinking models spend this many "thought" tokens when their budget allows; fewer at a low level.
 SIMULATED_THOUGHTS = 96
+THINKING_LEVELS = {
+    "MINIMAL": 0,
+    "LOW": SIMULATED_THOUGHTS // 4,
+    "MEDIUM": SIMULATED_THOUGHTS // 2,
+    "HIGH": SIMULATED_THOUGHTS,
+}
 _examples_cache: dict[str, list[Example]] = {}
 _cache_lock = threading.Lock()
 
@@ -60,23 +68,43 @@ def read_prompt(body: dict[str, Any]) -> Prompt:
     return Prompt(question, tokens)
 
 
-def field(mapping: dict[str, Any], camel: str) -> Any:
-    """A field in either spelling: google-genai sends ``thinkingConfig`` members in snake_case
-    (``thinking_budget``), and Google's JSON parsing accepts both, so the emulator must too."""
-    if camel in mapping:
-        return mapping[camel]
-    snake = "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in camel)
-    return mapping.get(snake)
-
-
 def _thinking(body: dict[str, Any], model: catalog.ModelSpec | None) -> int:
-    """Thought tokens the answer spends; refuses a zero budget where Vertex does."""
+    """Thought tokens the answer spends; refuses a setting the model does not take.
+
+    Gemini 3+ takes a thinking *level*, 2.5 a *budget* (vertex-2026.md §1). Whether Vertex also
+    accepts a budget on 3.x, or a level on 2.5, is uncertain: the emulator refuses both (the
+    stricter choice), and refuses both fields set together, as Google's API does.
+    """
     generation = field(body, "generationConfig") or {}
     config = field(generation, "thinkingConfig") or {}
     budget = field(config, "thinkingBudget")
     level = field(config, "thinkingLevel")
-    if model is None or not model.model_id.startswith("gemini-2.5"):
+    if budget is not None and level is not None:
+        raise ApiError(400, "thinking_budget and thinking_level cannot both be set.")
+    if model is None or model.thinking == "none":
         return 0
+    if model.thinking == "level":
+        if budget is not None:
+            raise ApiError(
+                400, f"thinking_budget is not supported for {model.model_id}; set thinking_level."
+            )
+        return _level_thoughts(level)
+    if level is not None:
+        raise ApiError(
+            400, f"thinking_level is not supported for {model.model_id}; set thinking_budget."
+        )
+    return _budget_thoughts(model, budget)
+
+
+def _level_thoughts(level: Any) -> int:
+    if level is None:
+        return SIMULATED_THOUGHTS
+    if level not in THINKING_LEVELS:
+        raise ApiError(400, f"Invalid value at 'thinking_level': {level}.")
+    return THINKING_LEVELS[level]
+
+
+def _budget_thoughts(model: catalog.ModelSpec, budget: Any) -> int:
     if budget is not None and int(budget) == 0:
         if not model.thinking_can_be_off:
             raise ApiError(400, "Budget 0 is invalid. This model only works in thinking mode.")
@@ -87,8 +115,6 @@ def _thinking(body: dict[str, Any], model: catalog.ModelSpec | None) -> int:
             f"The thinking budget {budget} is invalid. Please choose a value "
             f"between {model.min_thinking_budget} and 32768.",
         )
-    if level in ("MINIMAL", "LOW"):
-        return SIMULATED_THOUGHTS // 4
     if budget is not None and int(budget) > 0:
         return min(SIMULATED_THOUGHTS, int(budget))
     return SIMULATED_THOUGHTS
@@ -124,42 +150,72 @@ def _answer(
     }
 
 
+def _publisher_not_found(call: Call, name: str) -> ApiError:
+    return ApiError(
+        404,
+        f"Publisher Model `projects/{call.params['project']}/locations/"
+        f"{call.params['location']}/publishers/{call.params['publisher']}/"
+        f"models/{name}` was not found or your project does not have access "
+        "to it.",
+    )
+
+
 def _base_model(call: Call) -> catalog.ModelSpec | None:
     name = call.params["model"]
     if call.params.get("publisher", "google") != "google" or not catalog.servable(name):
-        raise ApiError(
-            404,
-            f"Publisher Model `projects/{call.params['project']}/locations/"
-            f"{call.params['location']}/publishers/{call.params['publisher']}/"
-            f"models/{name}` was not found or your project does not have access "
-            "to it.",
-        )
-    return catalog.spec_for(name)
+        raise _publisher_not_found(call, name)
+    model = catalog.spec_for(name)
+    if model is not None and model.retired():
+        # A retired model stops answering (Google's model-versions page); Vertex answers 404
+        # for a model a project cannot use, so the emulator does too.
+        raise _publisher_not_found(call, name)
+    return model
+
+
+def _endpoint_not_found(call: Call, why: str = "") -> ApiError:
+    return ApiError(
+        404,
+        f"Endpoint `projects/{call.params['project']}/locations/"
+        f"{call.params['location']}/endpoints/{call.params['endpoint']}` "
+        f"not found.{' ' + why if why else ''}",
+    )
 
 
 def _tuned_job(call: Call) -> JobRecord:
+    """The job serving this endpoint, on the location that serves it: a tuned Gemini 3.x model
+    answers only at ``locations/us`` or ``locations/eu`` (the multi-region hosts), never at its
+    tuning region; a 2.x one at its tuning region (vertex-2026.md §1)."""
     state = call.emulator.state
     job = state.job_for_endpoint(call.params["endpoint"])
     if job is None or timeline.snapshot(job, state.elapsed(job)).state != "JOB_STATE_SUCCEEDED":
-        raise ApiError(
-            404,
-            f"Endpoint `projects/{call.params['project']}/locations/"
-            f"{call.params['location']}/endpoints/{call.params['endpoint']}` "
-            "not found.",
+        raise _endpoint_not_found(call)
+    if project_number(call.params["project"]) != job.project_number:
+        raise _endpoint_not_found(call)
+    serving = job.serving_location or job.location
+    if call.params["location"] != serving:
+        raise _endpoint_not_found(call)
+    model = catalog.spec_for(job.base_model)
+    if model is not None and model.retired():
+        # Whether tuned endpoints keep answering once their base model retired is not stated
+        # (uncertain): the emulator takes the stricter view, they stop.
+        raise _endpoint_not_found(
+            call, f"Its base model {model.model_id} was retired on {model.retired_on}."
         )
     return job
 
 
 def _training_examples(call: Call, job: JobRecord) -> list[Example]:
+    """What the tuned model learned: its own file, after its parents' (continuous tuning)."""
     with _cache_lock:
         cached = _examples_cache.get(job.job_id)
     if cached is not None:
         return cached
+    parent = call.emulator.state.job(job.parent_job_id) if job.parent_job_id else None
+    examples = _training_examples(call, parent) if parent is not None else []
     data = call.emulator.state.read_uri(job.training_uri) or b""
-    try:
-        examples = read_dataset(data, max_example_tokens=DEFAULT_MAX_EXAMPLE_TOKENS).examples
-    except DatasetError:
-        examples = []
+    with contextlib.suppress(DatasetError):  # an unreadable file teaches nothing
+        own = read_dataset(data, max_example_tokens=DEFAULT_MAX_EXAMPLE_TOKENS).examples
+        examples = own + examples
     with _cache_lock:
         _examples_cache[job.job_id] = examples
     return examples

@@ -26,6 +26,7 @@ from app.emulator import (
     control_routes,
     metrics_routes,
     model_routes,
+    registry_routes,
     storage_routes,
     tuning_routes,
 )
@@ -36,6 +37,7 @@ from app.emulator.state import EmulatorState
 _V = r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
 _MODEL = _V + r"/publishers/(?P<publisher>[^/]+)/models/(?P<model>[^/:]+)"
 _ENDPOINT = _V + r"/endpoints/(?P<endpoint>[^/:]+)"
+_REGISTRY_MODEL = _V + r"/models/(?P<model>[^/:]+)$"
 _STORE = _V + r"/metadataStores/(?P<store>[^/]+)"
 _BOARD = _V + r"/tensorboards/(?P<tensorboard>[^/:]+)"
 _RUN = _BOARD + r"/experiments/(?P<experiment>[^/]+)/runs/(?P<run>[^/:]+)"
@@ -69,6 +71,8 @@ ROUTES = (
     _route(
         "tuning.cancel", "POST", _V + r"/tuningJobs/(?P<job>[^/:]+):cancel$", tuning_routes.cancel
     ),
+    _route("models.get", "GET", _REGISTRY_MODEL, registry_routes.get),
+    _route("models.update", "PATCH", _REGISTRY_MODEL, registry_routes.update),
     _route("generate", "POST", _MODEL + r":generateContent$", model_routes.generate_base),
     _route("count_tokens", "POST", _MODEL + r":countTokens$", model_routes.count_base),
     _route("generate", "POST", _ENDPOINT + r":generateContent$", model_routes.generate_tuned),

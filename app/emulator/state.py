@@ -89,10 +89,27 @@ class JobRecord:
     fail_at_step: int | None = None
     cancel_at: float | None = None  # emulated seconds after creation when cancel was asked
     request: dict[str, Any] = field(default_factory=dict)
+    # Where the tuned model's endpoints answer: "us"/"eu" for Gemini 3.x, else the region.
+    serving_location: str = ""
+    model_version: int = 1
+    # Continuous tuning: {"tunedModelName", "checkpointId", "baseModel"} and the parent job.
+    pre_tuned: dict[str, Any] = field(default_factory=dict)
+    parent_job_id: str = ""
+    default_checkpoint: str | None = None  # None: the last checkpoint (Vertex's default)
+    kms_key: str = ""
 
     @property
     def prefix(self) -> str:
         return f"projects/{self.project_number}/locations/{self.location}"
+
+    @property
+    def serving_prefix(self) -> str:
+        location = self.serving_location or self.location
+        return f"projects/{self.project_number}/locations/{location}"
+
+    @property
+    def model_name(self) -> str:
+        return f"{self.prefix}/models/{self.model_id}"
 
     @property
     def name(self) -> str:
@@ -103,8 +120,10 @@ class JobRecord:
         return bool(self.validation_uri)
 
     def checkpoint_endpoint_id(self, epoch: int) -> str:
-        """Checkpoints get numeric endpoint ids of their own, derived from the job's."""
-        return f"{self.endpoint_id}{epoch:02d}"
+        """Each checkpoint has an endpoint of its own: the final one the job's, the others ids
+        derived from it (vertex-2026.md §5: "each checkpoint is deployed to its own endpoint")."""
+        last = 1 if self.export_last_checkpoint_only else self.epochs
+        return self.endpoint_id if epoch >= last else f"{self.endpoint_id}{epoch:02d}"
 
 
 @dataclass
@@ -208,6 +227,23 @@ class EmulatorState:
     def jobs(self) -> list[JobRecord]:
         with self.lock:
             return sorted(self._jobs.values(), key=lambda j: (j.created_at, j.job_id), reverse=True)
+
+    def job_for_model(self, model_id: str) -> JobRecord | None:
+        """The job whose tuned model is ``model_id`` (at its newest version)."""
+        with self.lock:
+            found = [job for job in self._jobs.values() if job.model_id == model_id]
+            return max(found, key=lambda job: job.model_version) if found else None
+
+    def job_for_model_version(self, model_id: str, version: int) -> JobRecord | None:
+        with self.lock:
+            return next(
+                (
+                    job
+                    for job in self._jobs.values()
+                    if job.model_id == model_id and job.model_version == version
+                ),
+                None,
+            )
 
     def job_for_endpoint(self, endpoint_id: str) -> JobRecord | None:
         """The job whose tuned model (or one of its checkpoints) is served at this endpoint."""

@@ -114,19 +114,33 @@ def checkpoint_steps(job: JobRecord) -> list[tuple[int, int]]:
     return points[-1:] if job.export_last_checkpoint_only else points
 
 
+def default_checkpoint(job: JobRecord) -> str:
+    """The checkpoint the tuned model serves: the last one unless ``models.update`` changed it."""
+    points = checkpoint_steps(job)
+    return job.default_checkpoint or str(points[-1][0])
+
+
+def checkpoints(job: JobRecord) -> list[dict[str, Any]]:
+    return [
+        {
+            "checkpointId": str(epoch),
+            "epoch": str(epoch),
+            "step": str(step),
+            "endpoint": f"{job.serving_prefix}/endpoints/{job.checkpoint_endpoint_id(epoch)}",
+        }
+        for epoch, step in checkpoint_steps(job)
+    ]
+
+
 def _tuned_model(job: JobRecord) -> dict[str, Any]:
+    # The job's endpoint is the default checkpoint's: changing the default moves it (§5).
+    points = checkpoints(job)
+    default = default_checkpoint(job)
+    endpoint = next((p["endpoint"] for p in points if p["checkpointId"] == default), "")
     return {
-        "model": f"{job.prefix}/models/{job.model_id}@1",
-        "endpoint": f"{job.prefix}/endpoints/{job.endpoint_id}",
-        "checkpoints": [
-            {
-                "checkpointId": str(epoch),
-                "epoch": str(epoch),
-                "step": str(step),
-                "endpoint": f"{job.prefix}/endpoints/{job.checkpoint_endpoint_id(epoch)}",
-            }
-            for epoch, step in checkpoint_steps(job)
-        ],
+        "model": f"{job.model_name}@{job.model_version}",
+        "endpoint": endpoint or f"{job.serving_prefix}/endpoints/{job.endpoint_id}",
+        "checkpoints": points,
     }
 
 
@@ -156,13 +170,20 @@ def resource(job: JobRecord, elapsed: float, now: float | None = None) -> dict[s
     body: dict[str, Any] = {
         "name": job.name,
         "tunedModelDisplayName": job.display_name,
-        "baseModel": job.base_model,
         "state": snap.state,
         "createTime": rfc3339(job.created_at),
         "updateTime": _stamp(job, min(elapsed, snap.ended_at or elapsed), now),
         "supervisedTuningSpec": _spec(job),
         "labels": job.labels,
     }
+    if job.pre_tuned:
+        # baseModel and preTunedModel are one union: a continued job reports only the latter,
+        # whose output-only baseModel names the base (SDK types.PreTunedModel).
+        body["preTunedModel"] = dict(job.pre_tuned)
+    else:
+        body["baseModel"] = job.base_model
+    if job.kms_key:
+        body["encryptionSpec"] = {"kmsKeyName": job.kms_key}
     if job.description:
         body["description"] = job.description
     if snap.started_at is not None:

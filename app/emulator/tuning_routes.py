@@ -8,7 +8,6 @@ the job reaches the end of PROCESSING_DATASET, like the real service.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import secrets
 import time
@@ -16,7 +15,8 @@ from typing import Any
 
 from app.emulator import catalog, timeline
 from app.emulator.datasets import DatasetError, DatasetReport, read_dataset, supervised_stats
-from app.emulator.http import ApiError, Call, Reply, failed_precondition
+from app.emulator.http import ApiError, Call, Reply, failed_precondition, project_number
+from app.emulator.http import either_case as field
 from app.emulator.state import JobRecord
 
 DEFAULT_EPOCHS = 3
@@ -28,14 +28,6 @@ _FILTER_TERM = re.compile(
     r'^labels\.(?P<key>[a-z][a-z0-9_-]*)\s*(?:(?P<op>=|!=)\s*(?P<value>"[^"]*"|[a-z0-9_-]+)|:\s*\*)$'
     r"|^state\s*(?P<sop>=|!=)\s*(?P<state>JOB_STATE_[A-Z_]+)$"
 )
-
-
-def project_number(project: str) -> str:
-    """Vertex answers with project numbers; derive a stable one from a project id."""
-    if project.isdigit():
-        return project
-    digest = hashlib.sha256(project.encode()).hexdigest()
-    return str(100_000_000_000 + int(digest, 16) % 900_000_000_000)
 
 
 def _new_id() -> str:
@@ -84,18 +76,32 @@ def _adapter_size(model: catalog.ModelSpec, raw: Any) -> int:
     return size
 
 
-def _base_model(body: dict[str, Any]) -> catalog.ModelSpec:
-    if "baseModel" not in body and "preTunedModel" in body:
-        pre = body["preTunedModel"] or {}
-        # The SDK sends these snake_case; real endpoints accept both spellings.
-        name = pre.get("tunedModelName") or pre.get("tuned_model_name") or "?"
+def _retired(model: catalog.ModelSpec) -> ApiError:
+    # Google's exact wording for a retired base model is not documented (uncertain); the
+    # emulator refuses it at request time, as for any unsupported base model, naming the date.
+    supported = ", ".join(catalog.tunable_models())
+    return ApiError(
+        400,
+        f"Base model {model.model_id} was retired on {model.retired_on} and is no longer "
+        f"supported for tuning. Supported base models: {supported}.",
+    )
+
+
+def _check_region(model: catalog.ModelSpec, location: str) -> None:
+    """Gemini 3.x tunes only in us-central1 and europe-west4 (vertex-2026.md §1)."""
+    if not model.tunes_in(location):
+        regions = ", ".join(model.tuning_regions)
         raise ApiError(
             400,
-            f"Continuous tuning from {name} is not available in the emulator.",
-            status="UNIMPLEMENTED",
+            f"Tuning {model.model_id} is not supported in location {location}. "
+            f"Supported locations: {regions}.",
         )
-    name = str(body.get("baseModel") or "")
+
+
+def _base_model(name: str, location: str) -> catalog.ModelSpec:
     model = catalog.spec_for(name)
+    if model is not None and model.tunable and model.retired():
+        raise _retired(model)
     if not name or model is None or not model.tunable:
         supported = ", ".join(catalog.tunable_models())
         raise ApiError(
@@ -103,7 +109,75 @@ def _base_model(body: dict[str, Any]) -> catalog.ModelSpec:
             f"Base model {name or '(none)'} is not supported for tuning. "
             f"Supported base models: {supported}.",
         )
+    _check_region(model, location)
     return model
+
+
+_MODEL_NAME = re.compile(
+    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/models/(?P<model>[0-9]+)"
+    r"(?:@(?P<version>[0-9]+))?$"
+)
+
+
+def _parent(call: Call, pre: dict[str, Any]) -> tuple[JobRecord, str]:
+    """The job behind a ``preTunedModel`` and the checkpoint to continue from."""
+    name = str(field(pre, "tunedModelName") or "")
+    match = _MODEL_NAME.match(name)
+    state = call.emulator.state
+    parent = None
+    if match and project_number(match["project"]) == project_number(call.params["project"]):
+        version = match["version"]
+        parent = (
+            state.job_for_model_version(match["model"], int(version))
+            if version
+            else state.job_for_model(match["model"])
+        )
+    if parent is None or timeline.snapshot(parent, state.elapsed(parent)).state != (
+        "JOB_STATE_SUCCEEDED"
+    ):
+        raise ApiError(404, f"Model {name or '(none)'} not found.")
+    points = [p["checkpointId"] for p in timeline.checkpoints(parent)]
+    checkpoint = str(field(pre, "checkpointId") or timeline.default_checkpoint(parent))
+    if checkpoint not in points:
+        raise ApiError(
+            400,
+            f"Checkpoint {checkpoint} does not exist for model {name}. "
+            f"Available checkpoints: {', '.join(points)}.",
+        )
+    return parent, checkpoint
+
+
+def _continued(call: Call, body: dict[str, Any]) -> tuple[catalog.ModelSpec, JobRecord, str]:
+    """Continuous tuning (vertex-2026.md §4): only from a supervised-tuned model of a model
+    Google lists for it, with the same CMEK key as the original job."""
+    parent, checkpoint = _parent(call, body["preTunedModel"] or {})
+    model = catalog.spec_for(parent.base_model)
+    if model is None or not model.continuous_tuning:
+        raise ApiError(
+            400, f"Continuous tuning is not supported for base model {parent.base_model}."
+        )
+    if model.retired():
+        raise _retired(model)
+    _check_region(model, call.params["location"])
+    kms = str(field(body.get("encryptionSpec") or {}, "kmsKeyName") or "")
+    if kms != parent.kms_key:
+        raise failed_precondition(
+            "The continuous tuning job must use the same encryption key as the original "
+            f"tuning job ({parent.kms_key or 'no customer-managed key'})."
+        )
+    return model, parent, checkpoint
+
+
+def _source(
+    call: Call, body: dict[str, Any]
+) -> tuple[catalog.ModelSpec, JobRecord | None, str | None]:
+    """The base model, or the pre-tuned model (and checkpoint) a continued job starts from."""
+    if "preTunedModel" in body:
+        if body.get("baseModel"):
+            # One union in the API (source_model): both set is a malformed request.
+            raise ApiError(400, "Only one of base_model and pre_tuned_model can be set.")
+        return _continued(call, body)
+    return _base_model(str(body.get("baseModel") or ""), call.params["location"]), None, None
 
 
 def _dataset_uri(spec: dict[str, Any], key: str, required: bool) -> str:
@@ -133,7 +207,7 @@ def _read(call: Call, uri: str, limit: int, validation: bool) -> tuple[DatasetRe
 
 def create(call: Call) -> Reply:
     body = call.json()
-    model = _base_model(body)
+    model, parent, checkpoint = _source(call, body)
     spec = body.get("supervisedTuningSpec")
     if not isinstance(spec, dict):
         raise ApiError(400, "supervised_tuning_spec is required.")
@@ -177,8 +251,30 @@ def create(call: Call) -> Reply:
     if call.emulator.controls.take("tuning.create", ("fail_job",)):
         job.fail_at_step = max(1, job.total_steps // 2)
     job.request = body
+    job.serving_location = model.serving_location(job.location)
+    job.kms_key = str(field(body.get("encryptionSpec") or {}, "kmsKeyName") or "")
+    if parent is not None:
+        newest = call.emulator.state.job_for_model(parent.model_id) or parent
+        _inherit(
+            job, parent, checkpoint or "", named=bool(display_name), latest=newest.model_version
+        )
     call.emulator.state.save_job(job)
     return Reply(body=timeline.resource(job, call.emulator.state.elapsed(job)))
+
+
+def _inherit(
+    job: JobRecord, parent: JobRecord, checkpoint: str, *, named: bool, latest: int
+) -> None:
+    """A continued job: a new version of the parent's model, unless it gets a display name of
+    its own, which creates a new model at version 1 (REST ``tunedModelDisplayName``; §4)."""
+    job.pre_tuned = {
+        "tunedModelName": f"{parent.model_name}@{parent.model_version}",
+        "checkpointId": checkpoint,
+        "baseModel": parent.base_model,
+    }
+    job.parent_job_id = parent.job_id
+    if not named:
+        job.model_id, job.model_version = parent.model_id, latest + 1
 
 
 def _new_job(

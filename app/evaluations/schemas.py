@@ -27,6 +27,10 @@ class CandidateSpec(BaseModel):
     checkpoint_id: str | None = None
     few_shot_k: int | None = Field(default=None, ge=1, le=MAX_FEW_SHOT)
     role: str | None = None  # "baseline" | "tuned": the pair the judge and the votes compare
+    # Base-model candidates: how much the model thinks ("minimum", the default, as tuned models
+    # are asked; "default": the model's own; or a level: low, medium, high). Tuned candidates
+    # always get the minimum Google advises.
+    thinking: str = "minimum"
 
 
 class EvaluationSpec(BaseModel):

@@ -28,7 +28,7 @@ from app.evaluations.planning import prompts
 from app.evaluations.planning.estimate import EvalEstimate, LeakRow
 from app.evaluations.planning.plan import EvaluationError, Plan, build
 from app.evaluations.schemas import EvaluationSpec
-from app.evaluations.web.choices import CandidateChoices, candidate_choices
+from app.evaluations.web.choices import CandidateChoices, TunedChoice, candidate_choices
 from app.i18n import N_, _
 from app.projects.models import Project
 from app.projects.overview import Step
@@ -40,6 +40,7 @@ __all__ = [
     "EvalEstimate",
     "EvaluationError",
     "LeakRow",
+    "TunedChoice",
     "cancel_evaluation",
     "candidate_choices",
     "create_evaluation",
@@ -113,6 +114,8 @@ def _estimate(session: Session, plan: Plan) -> EvalEstimate:
                 priced_as,
                 cost.request_tokens(turns, system),
                 cost.answer_tokens(item.prompt.reference),
+                thinking_tokens=cost.thinking_tokens(candidate.settings.as_dict()),
+                multiplier=cost.tuned_multiplier(priced_as, candidate.kind in prompts.TUNED_KINDS),
             )
             calls += 1
     judge_calls = 0
@@ -133,6 +136,7 @@ def _estimate(session: Session, plan: Plan) -> EvalEstimate:
         output_tokens=tally.output_tokens,
         cost_usd=tally.cost_usd,
         price_source=cost.PRICE_SOURCE,
+        thinking_tokens=tally.thinking_tokens,
     )
 
 

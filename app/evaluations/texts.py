@@ -103,8 +103,19 @@ def error_text(error: dict[str, Any] | None) -> str:
     return str(message) if message else _("The evaluation stopped because of an error.")
 
 
+def thinking_label(settings: dict[str, Any]) -> str:
+    """How a candidate was asked to think, as recorded with the run."""
+    if settings.get("thinking_level"):
+        return _("level %(level)s") % {"level": str(settings["thinking_level"]).upper()}
+    if settings.get("thinking_budget") is not None:
+        budget = int(settings["thinking_budget"])
+        return _("off (budget 0)") if budget == 0 else _("budget %(n)s") % {"n": budget}
+    return _("the model's default")
+
+
 def templates_globals() -> dict[str, Any]:
     return {
+        "eval_thinking_label": thinking_label,
         "eval_status_label": status_label,
         "eval_status_tone": status_tone,
         "eval_kind_label": kind_label,

@@ -3,7 +3,10 @@
 1. settings: project, region and bucket are set;
 2. credentials: a token can be obtained (and for whom);
 3. bucket: TuneDesk can write (and delete) a small file in the bucket;
-4. vertex: Vertex AI answers a token count for a model.
+4. vertex: Vertex AI answers a token count for a model;
+then the steps a higher domain registered (``check_steps.add_step``: the model catalog adds
+"region": does the configured region tune the default model, and where will tuned models
+answer).
 A failed credentials step skips the two remote steps; the bucket and Vertex steps are
 independent of each other, so one report shows everything that needs fixing.
 """
@@ -15,6 +18,7 @@ import uuid
 
 import google.auth.transport.requests
 
+from app.genai import check_steps
 from app.genai.classify import classify
 from app.genai.client import build_credentials
 from app.genai.common import require_settings, resolve
@@ -24,7 +28,7 @@ from app.genai.generation import count_tokens
 from app.genai.types import CheckStep, ConnectionReport
 from app.i18n import _
 
-CHECK_MODEL = "gemini-2.5-flash"
+CHECK_MODEL = "gemini-3.5-flash"  # callers pass the catalog's default model
 CHECK_TEXT = "Hello from TuneDesk"
 # People wait on the page: fewer, shorter attempts than background work gets.
 CHECK_RETRY = RetryPolicy(attempts=2, initial_delay=0.5, max_delay=2, total_seconds=30, timeout=15)
@@ -104,10 +108,18 @@ def _vertex_step(config: ConnectionConfig, model: str) -> CheckStep:
 
 
 def check_connection(
-    *, config: ConnectionConfig | None = None, model: str = CHECK_MODEL
+    *, config: ConnectionConfig | None = None, model: str | None = None
 ) -> ConnectionReport:
     """Run every step and report each one; never raises for a connection problem."""
     config = dataclasses.replace(resolve(config), retry=CHECK_RETRY)
+    registered = check_steps.check_model
+    model = model or (registered[0]() if registered else CHECK_MODEL)
+    report = _core_steps(config, model)
+    extra = (step(config) for step in check_steps.extra_steps)
+    return ConnectionReport((*report.steps, *extra))
+
+
+def _core_steps(config: ConnectionConfig, model: str) -> ConnectionReport:
     settings = _settings_step(config)
     if not settings.ok:
         return ConnectionReport(

@@ -9,6 +9,7 @@ URL and no project, the SDK would silently drop the path and credentials ("proxy
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -97,19 +98,24 @@ def _build(config: ConnectionConfig) -> Clients:
 
 
 _lock = threading.Lock()
-_current: tuple[int, str, Clients] | None = None
+# (pid, fingerprint of the configuration without its location) → clients by location: the
+# region, and ``us``/``eu`` where tuned 3.x models answer. Rebuilt after a fork or a change.
+_current: tuple[int, str, dict[str, Clients]] | None = None
 
 
 def clients_for(config: ConnectionConfig) -> Clients:
-    """The shared clients for ``config`` in this process."""
+    """The shared clients for ``config`` (and its location) in this process."""
     global _current
-    key = (os.getpid(), config.fingerprint())
+    key = (os.getpid(), dataclasses.replace(config, location="").fingerprint())
     with _lock:
         if _current is None or (_current[0], _current[1]) != key:
             # The previous clients are left to the garbage collector: another thread may still
             # be finishing a call with them.
-            _current = (*key, _build(config))
-        return _current[2]
+            _current = (*key, {})
+        by_location = _current[2]
+        if config.location not in by_location:
+            by_location[config.location] = _build(config)
+        return by_location[config.location]
 
 
 def forget_clients() -> None:

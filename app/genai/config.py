@@ -64,11 +64,9 @@ class ConnectionConfig:
     @property
     def effective_vertex_url(self) -> str:
         """Where Vertex requests go (for display and for the REST calls the SDK cannot make)."""
-        if self.vertex_base_url:
-            return self.vertex_base_url
-        if self.location == "global":
-            return "https://aiplatform.googleapis.com"
-        return f"https://{self.location}-aiplatform.googleapis.com"
+        from app.genai.serving import host_for
+
+        return host_for(self.location, self.vertex_base_url)
 
     @property
     def effective_storage_url(self) -> str:

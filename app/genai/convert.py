@@ -95,11 +95,13 @@ def tuning_job(job: genai_types.TuningJob) -> RemoteTuningJob:
     metadata = job.tuning_job_metadata
     spec = job.supervised_tuning_spec
     epochs, multiplier, adapter = _hyper_parameters(job)
+    pre = job.pre_tuned_model
     return RemoteTuningJob(
         name=job.name or "",
         state=enum_text(job.state) or "JOB_STATE_UNSPECIFIED",
         sub_state=enum_text(job.tuning_job_state),
-        base_model=job.base_model or "",
+        # A continued job has no baseModel; its preTunedModel says which base it came from.
+        base_model=job.base_model or (pre.base_model if pre else None) or "",
         display_name=job.tuned_model_display_name or "",
         training_uri=(spec.training_dataset_uri or "") if spec else "",
         validation_uri=(spec.validation_dataset_uri or "") if spec else "",
@@ -117,6 +119,8 @@ def tuning_job(job: genai_types.TuningJob) -> RemoteTuningJob:
         error_message=job.error.message if job.error else None,
         experiment=job.experiment,
         labels=dict(job.labels or {}),
+        pre_tuned_model=pre.tuned_model_name if pre else None,
+        pre_tuned_checkpoint=pre.checkpoint_id if pre else None,
         created_at=job.create_time,
         started_at=job.start_time,
         ended_at=job.end_time,

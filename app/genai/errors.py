@@ -28,8 +28,14 @@ MESSAGES: dict[str, str] = {
     ),
     "timeout": N_("Vertex AI did not answer in time. Try again in a few minutes."),
     "maybe_created": N_(
-        "The connection to Vertex AI broke while the tuning job was being "
-        "created, so it may or may not exist. Look it up before launching again."
+        "The connection to Vertex AI broke while the tuning job was being created, so it may "
+        "or may not exist. TuneDesk looks it up by its label before trying again, so it is "
+        "never created twice."
+    ),
+    "maybe_created_server": N_(
+        "Vertex AI answered with a server error (HTTP %(status)s) while the tuning job was "
+        "being created, so it may or may not exist. TuneDesk looks it up by its label before "
+        "trying again, so it is never created twice."
     ),
     "unauthenticated": N_(
         "Google Cloud did not accept TuneDesk's credentials (they are missing, "

@@ -7,7 +7,10 @@ and from Celery workers: the SDK clients are shared per process (``app.genai.cli
 
 Tuning jobs:   upload_training_file → launch_tuning → get_tuning (poll) / list_tunings (find
                by label after a crash) / cancel_tuning; read_metrics for charts.
-Generation:    generate, count_tokens (``app.genai.generation``).
+               Continuous tuning: launch_tuning(pre_tuned_model=…, checkpoint_id=…).
+Checkpoints:   get_default_checkpoint / set_default_checkpoint (models.get / models.update).
+Generation:    generate, count_tokens (``app.genai.generation``); a tuned model on the host that
+               serves it with the advised thinking: ``app.genai.serving.ask_tuned``.
 Diagnostics:   check_connection (``app.genai.check``).
 """
 
@@ -137,6 +140,7 @@ def _tuning_config(
     adapter_size: int | None,
     labels: Mapping[str, str] | None,
     base_model: str,
+    checkpoint_id: str | None = None,
 ) -> genai_types.CreateTuningJobConfig:
     adapter = None
     if adapter_size is not None:
@@ -156,6 +160,10 @@ def _tuning_config(
         learning_rate_multiplier=learning_rate_multiplier,
         adapter_size=adapter,
         labels=check_labels(labels or {}) or None,
+        # Read by tunings.tune() with getattr() only when the base is a tuned model's resource
+        # name: google-genai 3.4 silently drops it from a dict config, so this must stay a
+        # CreateTuningJobConfig object (tunings.py, tune(); vertex-2026.md §4).
+        pre_tuned_model_checkpoint_id=checkpoint_id,
     )
 
 
@@ -170,9 +178,15 @@ def launch_tuning(
     adapter_size: int | None = None,
     labels: Mapping[str, str] | None = None,
     description: str | None = None,
+    pre_tuned_model: str | None = None,
+    checkpoint_id: str | None = None,
     config: ConnectionConfig | None = None,
 ) -> RemoteTuningJob:
     """Create a supervised tuning job; ``None`` hyperparameters let Vertex choose.
+
+    Continuous tuning: with ``pre_tuned_model`` (``projects/…/models/ID@VERSION``, a tuned
+    model) the job continues from that model's ``checkpoint_id`` (None: its default checkpoint)
+    instead of ``base_model``; the request then carries ``preTunedModel`` and no ``baseModel``.
 
     Never creates two jobs: a failure that might have reached Vertex (timeout, 500) is raised
     at once as ``TransientGeminiError`` with ``maybe_created`` set; look the job up with
@@ -182,6 +196,9 @@ def launch_tuning(
     context = context_for(
         config, operation="launch", model=base_model, adapter_size=adapter_size, what=display_name
     )
+    source = pre_tuned_model or base_model
+    if pre_tuned_model is not None and not pre_tuned_model.startswith("projects/"):
+        raise ValueError("pre_tuned_model must be a tuned model's resource name (projects/…)")
     tuning = _tuning_config(
         display_name=display_name,
         description=description,
@@ -191,12 +208,13 @@ def launch_tuning(
         adapter_size=adapter_size,
         labels=labels,
         base_model=base_model,
+        checkpoint_id=checkpoint_id if pre_tuned_model else None,
     )
     shared = clients(config, context)
 
     def attempt(timeout: float) -> genai_types.TuningJob:
         return shared.genai.tunings.tune(
-            base_model=base_model,
+            base_model=source,
             training_dataset=genai_types.TuningDataset(gcs_uri=training_uri),
             config=tuning.model_copy(update={"http_options": http_options(timeout)}),
         )
@@ -275,15 +293,56 @@ def cancel_tuning(name: str, *, config: ConnectionConfig | None = None) -> None:
     call_with_retries(attempt, policy=config.retry, what="cancel tuning", context=context)
 
 
+def get_default_checkpoint(model: str, *, config: ConnectionConfig | None = None) -> str | None:
+    """The checkpoint a tuned model serves by default (``models.get`` → defaultCheckpointId)."""
+    config = resolve(config)
+    context = context_for(config, operation="get", what=model)
+    shared = clients(config, context)
+
+    def attempt(timeout: float) -> genai_types.Model:
+        return shared.genai.models.get(
+            model=model, config=genai_types.GetModelConfig(http_options=http_options(timeout))
+        )
+
+    found = call_with_retries(attempt, policy=config.retry, what="get model", context=context)
+    return found.default_checkpoint_id
+
+
+def set_default_checkpoint(
+    model: str, checkpoint_id: str, *, config: ConnectionConfig | None = None
+) -> str | None:
+    """Make ``checkpoint_id`` the checkpoint ``model`` serves (one ``models.update`` with
+    ``default_checkpoint_id``; Vertex then points the tuning job's endpoint at it). Returns the
+    default checkpoint Vertex reports afterwards. Safe to repeat: it sets, never toggles."""
+    config = resolve(config)
+    context = context_for(config, operation="update", what=model)
+    shared = clients(config, context)
+
+    def attempt(timeout: float) -> genai_types.Model:
+        return shared.genai.models.update(
+            model=model,
+            config=genai_types.UpdateModelConfig(
+                default_checkpoint_id=checkpoint_id, http_options=http_options(timeout)
+            ),
+        )
+
+    updated = call_with_retries(
+        attempt, policy=config.retry, what="set default checkpoint", context=context
+    )
+    return updated.default_checkpoint_id
+
+
 __all__ = [
     "cancel_tuning",
     "check_connection",
     "count_tokens",
     "delete_file",
     "generate",
+    "get_default_checkpoint",
     "get_tuning",
     "launch_tuning",
     "list_tunings",
     "read_metrics",
+    "set_default_checkpoint",
     "upload_training_file",
 ]

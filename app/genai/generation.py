@@ -6,6 +6,7 @@ concurrency themselves); all calls share the process's one SDK client.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Literal
@@ -16,11 +17,12 @@ from app.genai import convert
 from app.genai.common import clients, context_for, http_options, resolve
 from app.genai.config import ConnectionConfig
 from app.genai.retry import call_with_retries
+from app.genai.serving import ThinkingLevel, client_location
 from app.genai.types import Generation
 
 Role = Literal["user", "model"]
 Turn = tuple[str, str]  # (role, text); role is "user" or "model"
-ThinkingLevel = Literal["minimal", "low", "medium", "high"]
+__all__ = ["ThinkingLevel", "Turn", "at_location", "contents", "count_tokens", "generate"]
 
 
 def contents(turns: Sequence[Turn]) -> list[genai_types.Content]:
@@ -33,6 +35,12 @@ def contents(turns: Sequence[Turn]) -> list[genai_types.Content]:
             raise ValueError(f"turn role must be 'user' or 'model', not {role!r}")
         built.append(genai_types.Content(role=role, parts=[genai_types.Part(text=text)]))
     return built
+
+
+def at_location(config: ConnectionConfig, model: str) -> ConnectionConfig:
+    """The configuration whose client reaches ``model``: a tuned endpoint's own location."""
+    location = client_location(model, config.location)
+    return config if location == config.location else dataclasses.replace(config, location=location)
 
 
 def _thinking(budget: int | None, level: ThinkingLevel | None) -> genai_types.ThinkingConfig | None:
@@ -58,12 +66,12 @@ def generate(
     """One answer from ``model``: a base model id (``gemini-2.5-flash``) or a tuned endpoint
     (``projects/…/endpoints/…``, from ``RemoteTuningJob.tuned_endpoint`` or a checkpoint).
 
-    Thinking: tuned models answer best with thinking off or at its lowest. Gemini 2.5 Flash and
-    Flash-Lite accept ``thinking_budget=0`` (off); 2.5 Pro cannot turn it off, so pass its lowest
-    budget (128); Gemini 3 models take ``thinking_level="minimal"`` or ``"low"``. ``None`` leaves
-    the model's default. ``latency_ms`` measures the successful attempt only.
+    A tuned endpoint is called through a client at the endpoint's own location (``us``/``eu``
+    for a tuned Gemini 3.x model: ``app.genai.serving``). Thinking: tuned models answer best with
+    the minimum (``serving.minimum_thinking``); ``None`` leaves the model's default.
+    ``latency_ms`` measures the successful attempt only.
     """
-    config = resolve(config)
+    config = at_location(resolve(config), model)
     context = context_for(config, operation="generate", model=model, what=model)
     shared = clients(config, context)
     request = genai_types.GenerateContentConfig(
@@ -102,7 +110,7 @@ def count_tokens(
     """How many input tokens ``model`` counts for a prompt (``turns``, or a plain ``text``)."""
     if (turns is None) == (text is None):
         raise ValueError("pass either turns or text")
-    config = resolve(config)
+    config = at_location(resolve(config), model)
     context = context_for(config, operation="generate", model=model, what=model)
     shared = clients(config, context)
     prompt = contents(turns if turns is not None else [("user", text or "")])

@@ -62,7 +62,12 @@ def call_with_retries(
             error.update(attempts=attempt)
             if creates and not error.safe_to_repeat:
                 error.maybe_created = True
-                error.update("maybe_created")
+                status = error.http_status
+                if status is not None and status >= 500:
+                    # The server answered: nothing "broke" on the way (issue seen with a 500).
+                    error.update("maybe_created_server", status=status)
+                else:
+                    error.update("maybe_created")
                 raise error from raised
             delay = backoff_delay(attempt, policy, error.retry_after)
             out_of_time = time.monotonic() + delay + MIN_ATTEMPT_SECONDS > deadline

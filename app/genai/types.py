@@ -98,6 +98,9 @@ class RemoteTuningJob:
     error_message: str | None  # Google's words, in English
     experiment: str | None  # the Vertex AI Experiment holding the metrics
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Continuous tuning: the tuned model (and checkpoint) this job continued from.
+    pre_tuned_model: str | None = None
+    pre_tuned_checkpoint: str | None = None
     created_at: datetime | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -169,7 +172,7 @@ class TuningMetrics:
 
 @dataclass(frozen=True)
 class CheckStep:
-    key: Literal["settings", "credentials", "bucket", "vertex"]
+    key: Literal["settings", "credentials", "bucket", "vertex", "region"]
     ok: bool | None  # None: not run because an earlier step failed
     message: str  # plain language, in the reader's language
     detail: str = ""  # Google's raw answer, for administrators

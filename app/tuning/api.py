@@ -16,6 +16,7 @@ from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.projects.dependencies import ApiLaunchAccess, ApiViewAccess
 from app.tuning import catalog, control, pages, service
+from app.tuning.continuation import served_checkpoint
 from app.tuning.models import JobEvent, TuningJob
 from app.tuning.recommend import Choice
 from app.tuning.texts import error_text, event_text, state_label
@@ -36,8 +37,13 @@ class ModelOut(BaseModel):
     price_source: str
     price_checked_on: str | None
     status: str
+    retired: bool
     retirement_date: str | None
     successor: str | None
+    tuning_regions: list[str]
+    tuned_serving: str
+    continuous_tuning: bool
+    tuned_serving_price_multiplier: float | None
 
 
 class JobIn(BaseModel):
@@ -50,6 +56,10 @@ class JobIn(BaseModel):
     learning_rate_multiplier: float | None = None
     adapter_size: int | None = None
     acknowledge_leakage: bool = False
+    # Continuous tuning: the finished job to continue from, and its checkpoint (default: the
+    # one it serves). The base model is then the parent's.
+    parent_job_id: int | None = None
+    checkpoint_id: str | None = None
 
 
 class JobOut(BaseModel):
@@ -74,6 +84,9 @@ class JobOut(BaseModel):
     remote_name: str | None
     tuned_endpoint: str | None
     checkpoints: list[dict[str, Any]]
+    served_checkpoint: str | None
+    parent_job_id: int | None
+    parent_checkpoint_id: str | None
     data_stats: dict[str, Any]
     error: str | None
     created_at: datetime
@@ -110,8 +123,13 @@ def _model_out(model: catalog.ModelSpec) -> ModelOut:
         price_source=model.price_source,
         price_checked_on=model.price_checked_on.isoformat() if model.price_checked_on else None,
         status=model.status,
+        retired=model.retired(),
         retirement_date=model.retirement_date.isoformat() if model.retirement_date else None,
         successor=model.successor,
+        tuning_regions=list(model.tuning_regions),
+        tuned_serving=model.tuned_serving,
+        continuous_tuning=model.continuous_tuning,
+        tuned_serving_price_multiplier=model.tuned_serving_price_multiplier,
     )
 
 
@@ -138,6 +156,9 @@ def job_out(job: TuningJob) -> JobOut:
         remote_name=job.remote_name,
         tuned_endpoint=job.tuned_endpoint,
         checkpoints=job.checkpoints or [],
+        served_checkpoint=served_checkpoint(job),
+        parent_job_id=job.parent_job_id,
+        parent_checkpoint_id=job.parent_checkpoint_id,
         data_stats=job.data_stats or {},
         error=error_text(job.error) or None,
         created_at=job.created_at,
@@ -210,7 +231,11 @@ def list_jobs(
 def create_job(session: SessionDep, ctx: ApiLaunchAccess, body: JobIn) -> Response | JobOut:
     """Create a job after the same pre-flight as the page (422 with the problems otherwise)."""
     recommended, _model = service.recommendation(
-        session, project_id=ctx.project.id, version_id=body.version_id, model_id=body.base_model
+        session,
+        project_id=ctx.project.id,
+        version_id=body.version_id,
+        model_id=body.base_model,
+        parent_job_id=body.parent_job_id,
     )
     given = body.model_fields_set
 
@@ -232,6 +257,8 @@ def create_job(session: SessionDep, ctx: ApiLaunchAccess, body: JobIn) -> Respon
             choice=choice,
             display_name=body.display_name,
             leakage_acknowledged=body.acknowledge_leakage,
+            parent_job_id=body.parent_job_id,
+            checkpoint_id=body.checkpoint_id,
         )
     except ValidationFailed as error:
         discard_changes(session)

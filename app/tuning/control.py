@@ -101,8 +101,24 @@ CANCEL_MOVES = (
 )
 
 
+def stoppable_orphan(job: TuningJob) -> bool:
+    """A failed launch whose remote job exists but was never recorded, not yet stopped."""
+    return (
+        job.state == JobState.FAILED
+        and bool(job.unrecorded_remote_name)
+        and job.cancel_requested_at is None
+    )
+
+
 def _request_cancel(session: Session, job: TuningJob, actor: User) -> bool:
     now = utcnow()
+    if stoppable_orphan(job):
+        # Its remote job still runs: the cancel task stops it (see launch._record_failed).
+        values = {"cancelled_by_id": actor.id, "cancel_requested_at": now}
+        if _move(session, job, JobState.FAILED, state=JobState.CANCELLING, **values):
+            enqueue_after_commit(session, CANCEL_TASK, job.id)
+            return True
+        return False
     for current, target in CANCEL_MOVES:
         ended = {"finished_at": now} if target == JobState.CANCELLED else {}
         values = {"cancelled_by_id": actor.id, "cancel_requested_at": now, **ended}

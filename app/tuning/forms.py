@@ -26,6 +26,8 @@ class JobFormFields(BaseModel):
     adapter_size: str = ""
     acknowledge_leakage: str = ""
     planned_for: str = ""
+    parent: str = ""
+    checkpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class JobForm:
     # The version and model the knobs were filled in for: when either changes, the knobs start
     # again from the new recommendation.
     planned_for: str = ""
+    # "Improve this model": the job to continue from, and its checkpoint ("" = the served one).
+    parent: str = ""
+    checkpoint: str = ""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, str]) -> JobForm:
@@ -59,13 +64,19 @@ class JobForm:
             adapter_size=str(data.get("adapter_size", "")).strip(),
             acknowledge_leakage=flag("acknowledge_leakage"),
             planned_for=str(data.get("planned_for", "")),
+            parent=str(data.get("parent", "")).strip(),
+            checkpoint=str(data.get("checkpoint", "")).strip(),
         )
 
     def version_id(self) -> int | None:
         return int(self.version) if self.version.isdigit() else None
 
+    def parent_id(self) -> int | None:
+        return int(self.parent) if self.parent.isdigit() else None
+
     def plan_key(self, model_id: str) -> str:
-        return f"{self.version}:{model_id}"
+        key = f"{self.version}:{model_id}"
+        return f"{key}:{self.parent}" if self.parent else key
 
     def with_recommendation(self, recommendation: Recommendation, model_id: str) -> JobForm:
         """Start from the recommended values unless the knobs were set for this version and
@@ -81,6 +92,8 @@ class JobForm:
             adapter_size=str(recommendation.adapter_size),
             acknowledge_leakage=self.acknowledge_leakage,
             planned_for=self.plan_key(model_id),
+            parent=self.parent,
+            checkpoint=self.checkpoint,
         )
 
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -52,6 +53,11 @@ MAX_LAUNCH_ATTEMPTS = 6
 RESEND_AFTER = timedelta(seconds=30)
 CRASH_POINT_ENV = "TUNEDESK_TEST_CRASH_POINT"
 LABEL_KEY = "tunedesk_job"
+NOT_RECORDED = N_(
+    "Vertex AI created the tuning job %(name)s, but TuneDesk could not record it (a database "
+    "error). It keeps running and costs money until it ends: cancel this job to stop it, then "
+    "launch again."
+)
 MISSING_FILE = N_(
     "The training file of this dataset version is missing on the server. Create the version "
     "again, then launch a new job."
@@ -77,6 +83,8 @@ class Claim:
     base_model: str
     display_name: str
     hyperparameters: dict[str, Any]
+    pre_tuned_model: str | None = None
+    parent_checkpoint_id: str | None = None
 
 
 def claimant() -> str:
@@ -150,6 +158,8 @@ def _claim(session: Session, job_id: int) -> Claim | None:
         job.base_model,
         job.display_name,
         dict(job.hyperparameters),
+        job.pre_tuned_model,
+        job.parent_checkpoint_id,
     )
 
 
@@ -202,6 +212,8 @@ def _create(claim: Claim, uris: dict[str, str]) -> RemoteTuningJob:
         adapter_size=hyper.get("adapter_size"),
         labels=labels_for(claim.job_id, claim.project_id, claim.label),
         description=f"TuneDesk tuning job {claim.job_id}",
+        pre_tuned_model=claim.pre_tuned_model,
+        checkpoint_id=claim.parent_checkpoint_id,
     )
 
 
@@ -212,7 +224,47 @@ def _crash_point(name: str) -> None:
 
 
 def _record_remote(claim: Claim, remote: RemoteTuningJob, *, adopted: bool) -> None:
-    """Store the remote job's name in its own commit (the step that must never be lost)."""
+    """Store the remote job's name in its own commit (the step that must never be lost); a
+    database error here ends in ``_record_failed``, never in a silent "Launching"."""
+    try:
+        _save_remote(claim, remote, adopted=adopted)
+    except SQLAlchemyError as error:
+        logger.exception("job %s: could not record remote job %s", claim.job_id, remote.name)
+        _record_failed(claim, remote, error)
+
+
+def _record_failed(claim: Claim, remote: RemoteTuningJob, error: SQLAlchemyError) -> None:
+    """The remote job exists but its name could not be saved (seen: a unique-constraint error).
+    The row ends FAILED with a message naming the remote job, which is kept in
+    ``unrecorded_remote_name`` so that cancelling the row stops it (``control.cancel``)."""
+    with task_session() as session:
+        job = session.get(TuningJob, claim.job_id)
+        if job is None or job.launch_claimed_by != claim.claimant:
+            return
+        job.launch_claimed_by, job.launch_claimed_until = None, None
+        job.unrecorded_remote_name = remote.name
+        add_event(
+            session,
+            job,
+            "record_failed",
+            {"name": remote.name},
+            message=f"{type(error).__name__}: {error}"[:4000],
+        )
+        if job.cancel_requested_at is not None:
+            # Cancelled while launching: stop the remote job now (the cancel task ends the row).
+            job.state, job.updated_at = JobState.CANCELLING, utcnow()
+            enqueue_after_commit(session, CANCEL_TASK, job.id)
+            return
+        problem = {
+            "source": "tuning",
+            "code": "not_recorded",
+            "message": NOT_RECORDED,
+            "params": {"name": remote.name},
+        }
+        sync.finish(session, job, JobState.FAILED, error=problem)
+
+
+def _save_remote(claim: Claim, remote: RemoteTuningJob, *, adopted: bool) -> None:
     with task_session() as session:
         result = session.execute(
             update(TuningJob)

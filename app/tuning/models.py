@@ -120,6 +120,22 @@ class TuningJob(CreatedAtMixin, Base):
     final_validation_loss: Mapped[float | None] = mapped_column(Float)
     # Set once, when the end of the job was announced (notifications are sent exactly once).
     notified_at: Mapped[datetime | None]
+    # Continuous tuning ("Improve this model"): the job this one continues from, the checkpoint
+    # it starts at, and that job's tuned model as sent in ``preTunedModel``.
+    parent_job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tuning_job.id", ondelete="SET NULL"), index=True
+    )
+    parent_checkpoint_id: Mapped[str | None] = mapped_column(String(40))
+    pre_tuned_model: Mapped[str | None] = mapped_column(String(300))
+    # The checkpoint the tuned model serves, once a manager chose one (None: Vertex's default,
+    # the last checkpoint).
+    default_checkpoint_id: Mapped[str | None] = mapped_column(String(40))
+    # A remote job Vertex created but whose name could not be saved in ``remote_name`` (a
+    # database error at that step): kept here so a cancel still reaches it.
+    unrecorded_remote_name: Mapped[str | None] = mapped_column(String(300))
+    # Why the training curves could not be read (no Experiment/TensorBoard data…), in English
+    # from the gateway, for the job page; None when they were read.
+    metrics_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class JobEvent(CreatedAtMixin, Base):

@@ -17,7 +17,7 @@ from app.errors import NotFound, ValidationFailed
 from app.i18n import _
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
-from app.tuning import budget, catalog, diagnosis, service
+from app.tuning import budget, catalog, continuation, diagnosis, service
 from app.tuning.catalog import ModelSpec
 from app.tuning.forms import JobForm, parse_choice
 from app.tuning.models import (
@@ -85,6 +85,8 @@ def new_job_context(
         "ctx": ctx,
         "versions": versions,
         "models": catalog.current(session).choices(),
+        "default_model": catalog.current(session).default_model,
+        "successor": None,
         "knob_help": KNOB_HELP,
         "errors": dict(errors or {}),
         "form": form,
@@ -102,7 +104,11 @@ def new_job_context(
     model_id = form.base_model or catalog.current(session).default_model
     try:
         recommended, model = service.recommendation(
-            session, project_id=ctx.project.id, version_id=version_id, model_id=model_id
+            session,
+            project_id=ctx.project.id,
+            version_id=version_id,
+            model_id=model_id,
+            parent_job_id=form.parent_id(),
         )
     except (NotFound, ValidationFailed) as error:
         context["errors"].setdefault("version", error.message)
@@ -116,19 +122,48 @@ def new_job_context(
         model_id=model.id,
         choice=None if choice_errors else choice,
         leakage_acknowledged=form.acknowledge_leakage,
+        parent_job_id=form.parent_id(),
+        checkpoint_id=form.checkpoint or None,
     )
     field_errors = {**choice_errors, **planned.choice_errors, **context["errors"]}
     context.update(form=form, planned=planned, errors=field_errors, choice_ok=not choice_errors)
+    context["successor"] = catalog.current(session).successor_of(model.id)
     return context
 
 
+def retune_query(job: TuningJob, successor: ModelSpec) -> dict[str, str]:
+    """The new-job form for "Re-tune on <successor>": the same version and, where the successor
+    allows them, the same settings (an adapter size it does not take falls back to its
+    default). ``planned_for`` keeps these values instead of a fresh recommendation."""
+    hyper = job.hyperparameters or {}
+    query = {"version": str(job.dataset_version_id), "base_model": successor.id}
+    if hyper.get("epochs") is not None:
+        query["epochs"] = str(hyper["epochs"])
+    else:
+        query["auto_epochs"] = "on"
+    if hyper.get("learning_rate_multiplier") is not None:
+        query["learning_rate_multiplier"] = f"{hyper['learning_rate_multiplier']:g}"
+    else:
+        query["auto_multiplier"] = "on"
+    adapter = hyper.get("adapter_size")
+    query["adapter_size"] = str(
+        adapter if successor.allows(adapter) and adapter else successor.default_adapter_size
+    )
+    query["planned_for"] = f"{job.dataset_version_id}:{successor.id}"
+    return query
+
+
 def job_actions(ctx: ProjectContext, job: TuningJob) -> dict[str, bool]:
+    from app.tuning.control import stoppable_orphan
+
+    cancellable = job.state in ACTIVE_STATES | {JobState.AWAITING_APPROVAL}
     return {
         "can_cancel": ctx.can(Permission.LAUNCH_JOBS)
-        and job.state in ACTIVE_STATES | {JobState.AWAITING_APPROVAL}
+        and (cancellable or stoppable_orphan(job))
         and job.state != JobState.CANCELLING,
         "can_approve": ctx.can(Permission.MANAGE) and job.state == JobState.AWAITING_APPROVAL,
         "can_retune": ctx.can(Permission.LAUNCH_JOBS),
+        "can_serve": ctx.can(Permission.MANAGE) and job.state == JobState.SUCCEEDED,
     }
 
 
@@ -221,6 +256,34 @@ class JobView:
     verdict: diagnosis.Diagnosis
     events: list[tuple[JobEvent, str]] = field(default_factory=list)
     event_count: int = 0
+    lineage: list[continuation.Step] = field(default_factory=list)
+    children: list[TuningJob] = field(default_factory=list)
+
+    @property
+    def retired(self) -> bool:
+        return self.model is not None and self.model.retired()
+
+    @property
+    def served_checkpoint(self) -> str | None:
+        return continuation.served_checkpoint(self.job)
+
+    @property
+    def can_continue(self) -> bool:
+        """Offer "Improve this model": a finished tuned model of a model Google continues."""
+        model = self.model
+        return (
+            self.job.state == JobState.SUCCEEDED
+            and bool(self.job.tuned_model_name)
+            and model is not None
+            and model.continuous_tuning
+            and not model.retired()
+        )
+
+    @property
+    def steps_unreported(self) -> bool:
+        """Succeeded, but Vertex never said how many steps were done (shown as done)."""
+        job = self.job
+        return job.state == JobState.SUCCEEDED and not job.completed_steps
 
     @property
     def active(self) -> bool:
@@ -293,7 +356,7 @@ def job_view(session: Session, job: TuningJob, *, with_events: bool = True) -> J
     dataset = session.get(Dataset, version.dataset_id) if version else None
     current = catalog.current(session)
     model = current.get(job.base_model)
-    successor = current.get(model.successor) if model and model.successor else None
+    successor = current.successor_of(job.base_model)
     series = load_series(session, job.id)
     events: list[tuple[JobEvent, str]] = []
     count = 0
@@ -329,4 +392,18 @@ def job_view(session: Session, job: TuningJob, *, with_events: bool = True) -> J
         diagnose(job, series),
         events,
         count,
+        continuation.lineage(session, job) if with_events else [],
+        _children(session, job) if with_events else [],
+    )
+
+
+def _children(session: Session, job: TuningJob) -> list[TuningJob]:
+    """Jobs that continue from this one (newest first)."""
+    return list(
+        session.scalars(
+            select(TuningJob)
+            .where(TuningJob.parent_job_id == job.id)
+            .order_by(TuningJob.id.desc())
+            .limit(20)
+        )
     )

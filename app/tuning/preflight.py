@@ -18,14 +18,17 @@ from app.datasets.versions.models import DatasetVersion, DatasetVersionExample
 from app.genai.config import missing_settings
 from app.genai.connection import current_config
 from app.i18n import N_, _, format_number
+from app.tuning import catalog
 from app.tuning.budget import reason_text
 from app.tuning.catalog import ModelSpec
+from app.tuning.models import TuningJob
 from app.tuning.recommend import FEW_EXAMPLES, Choice, DatasetStats
 from app.tuning.texts import format_day
 
 OK, WARNING, FAIL = "ok", "warning", "fail"
 LISTED_EXAMPLES = 25  # example links shown per check; the rest are counted
 TRAINING_SPLITS = ("train", "validation")
+SHARE_APPLIES_ABOVE = 1_000  # validation examples above which the share limit applies
 
 TITLES = {
     "training_examples": N_("Training examples"),
@@ -37,6 +40,8 @@ TITLES = {
     "leakage": N_("No overlap between training and evaluation"),
     "dataset_size": N_("Enough examples"),
     "model_status": N_("Model available"),
+    "region": N_("Region"),
+    "continuation": N_("Continuing a tuned model"),
     "connection": N_("Gemini connection"),
     "price": N_("Training price"),
     "approval": N_("Budget"),
@@ -100,6 +105,18 @@ MESSAGES = {
     ("model_status", FAIL): N_(
         "%(model)s was retired on %(date)s and can no longer be tuned. Choose %(successor)s."
     ),
+    ("region", OK): N_(
+        "Vertex AI tunes %(model)s in %(region)s; the tuned model will answer from the "
+        "%(serving)s endpoint."
+    ),
+    ("region", WARNING): N_(
+        "Google does not say in which regions %(model)s tunes; TuneDesk will try %(region)s."
+    ),
+    ("region", FAIL): N_(
+        "Vertex AI tunes %(model)s only in %(regions)s, but TuneDesk is set to %(region)s. An "
+        "administrator can change the region under Administration → Connection (us-central1 "
+        "serves tuned models from the “us” endpoint, europe-west4 from “eu”)."
+    ),
     ("connection", OK): N_("TuneDesk is connected (%(mode)s)."),
     ("connection", FAIL): N_(
         "The Gemini connection is incomplete (missing: %(missing)s). An administrator can "
@@ -129,6 +146,8 @@ class CheckItem:
 
     @property
     def message(self) -> str:
+        if self.code == "continuation":
+            return str(self.params.get("text", ""))  # already in the reader's words
         template = MESSAGES.get((self.code, self.status))
         return _(template) % self.params if template else ""
 
@@ -249,6 +268,8 @@ class PreflightInput:
     choice: Choice
     leakage_acknowledged: bool
     approval_reasons: list[dict[str, Any]]
+    parent: TuningJob | None = None  # continuous tuning
+    parent_checkpoint: str | None = None
 
 
 def _data_checks(session: Session, given: PreflightInput) -> list[CheckItem]:
@@ -275,20 +296,30 @@ def _data_checks(session: Session, given: PreflightInput) -> list[CheckItem]:
             more,
         )
     )
-    validation = stats.validation_examples
-    status = FAIL if validation > model.max_validation_examples else (OK if validation else WARNING)
-    items.append(
-        CheckItem(
-            "validation_limit",
-            status,
-            {
-                "n": format_number(validation),
-                "model": model.display_name,
-                "limit": format_number(model.max_validation_examples),
-            },
-        )
-    )
+    items.append(_validation_check(stats, model))
     return items
+
+
+def validation_limit(stats: DatasetStats, model: ModelSpec) -> int:
+    """Validation examples Vertex accepts: at most ``max_validation_examples``, and once there are
+    more than 1,000 of them, at most ``max_validation_share`` of the training examples (SFT
+    overview, 2026-09-25: "5000, or 30% of training examples if there are more than 1000")."""
+    limit = model.max_validation_examples
+    share = model.max_validation_share
+    if share and stats.validation_examples > SHARE_APPLIES_ABOVE:
+        limit = min(limit, max(SHARE_APPLIES_ABOVE, int(stats.train_examples * share)))
+    return limit
+
+
+def _validation_check(stats: DatasetStats, model: ModelSpec) -> CheckItem:
+    validation, limit = stats.validation_examples, validation_limit(stats, model)
+    status = FAIL if validation > limit else (OK if validation else WARNING)
+    params = {
+        "n": format_number(validation),
+        "model": model.display_name,
+        "limit": format_number(limit),
+    }
+    return CheckItem("validation_limit", status, params)
 
 
 def _leakage_check(given: PreflightInput) -> CheckItem:
@@ -321,7 +352,8 @@ def _model_checks(given: PreflightInput) -> list[CheckItem]:
     items.append(
         CheckItem("dataset_size", WARNING if n < FEW_EXAMPLES else OK, {"n": format_number(n)})
     )
-    successor = model.successor or _("a newer model")
+    following = catalog.current().successor_of(model.id)
+    successor = following.display_name if following else (model.successor or _("a newer model"))
     retires = (
         _(", retiring on %(date)s") % {"date": format_day(model.retirement_date)}
         if model.retirement_date
@@ -359,9 +391,48 @@ def _service_checks(given: PreflightInput) -> list[CheckItem]:
     return items
 
 
+def region_check(model: ModelSpec, region: str) -> CheckItem:
+    """Whether the configured region tunes ``model`` (Gemini 3.x: us-central1, europe-west4),
+    and where its tuned model will answer (``us``/``eu`` for 3.x; vertex-2026.md §1)."""
+    params = {
+        "model": model.display_name,
+        "region": region,
+        "regions": " / ".join(model.tuning_regions),
+        "serving": model.serving_location(region),
+    }
+    if not model.tuning_regions:
+        return CheckItem("region", WARNING, params)
+    return CheckItem("region", OK if model.tunes_in(region) else FAIL, params)
+
+
+def _region_checks(given: PreflightInput) -> list[CheckItem]:
+    if given.model.retired():
+        return []  # the model line already refuses it; where it tuned no longer matters
+    return [region_check(given.model, current_config().location)]
+
+
+def _continuation_checks(given: PreflightInput) -> list[CheckItem]:
+    """Google's rules for continuing a tuned model (``app.tuning.continuation``)."""
+    from app.tuning import continuation
+
+    if given.parent is None:
+        return []
+    verdict = continuation.check(
+        given.parent,
+        checkpoint_id=given.parent_checkpoint,
+        version_id=given.version.id,
+        continuable=given.model.continuous_tuning,
+        model=given.model.display_name,
+    )
+    status = OK if verdict.ok else (WARNING if verdict.warning else FAIL)
+    return [CheckItem("continuation", status, {"text": continuation.message(verdict)})]
+
+
 def run(session: Session, given: PreflightInput) -> Checklist:
     items = _data_checks(session, given)
     items.append(_leakage_check(given))
     items.extend(_model_checks(given))
+    items.extend(_region_checks(given))
+    items.extend(_continuation_checks(given))
     items.extend(_service_checks(given))
     return Checklist(tuple(items))

@@ -75,6 +75,11 @@ REASONS = {
     "adapter_capped": N_(
         "A larger adapter would suit this much data, but %(model)s allows at most %(size)s."
     ),
+    "continued": N_(
+        "This run continues from “%(job)s”, which already learned from %(version)s: about half "
+        "the epochs (%(epochs)s) and the default learning-rate multiplier add the new examples "
+        "without re-memorising the old ones. The adapter size stays the parent's (%(adapter)s)."
+    ),
     "pilot": N_(
         "This is a pilot version: a cheap first run to check the data and the settings before "
         "tuning on everything."

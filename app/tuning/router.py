@@ -15,7 +15,16 @@ from app.db import SessionDep, discard_changes
 from app.errors import ValidationFailed
 from app.i18n import _, format_currency, get_locale
 from app.projects.dependencies import LaunchAccess, ManageAccess, ViewAccess
-from app.tuning import budget, catalog, control, experiments, pages, polling, service
+from app.tuning import (
+    budget,
+    catalog,
+    checkpoints,
+    control,
+    experiments,
+    pages,
+    polling,
+    service,
+)
 from app.tuning.forms import JobForm, JobFormFields, parse_choice
 from app.tuning.models import JobState
 from app.tuning.texts import format_day, state_label, state_tone
@@ -42,6 +51,7 @@ TEMPLATE_GLOBALS = {
     "tuning_day": format_day,
     "tuning_state_label": state_label,
     "tuning_state_tone": state_tone,
+    "retune_query": pages.retune_query,
 }
 
 
@@ -81,6 +91,8 @@ def create_job(
             choice=choice,
             display_name=form.name,
             leakage_acknowledged=form.acknowledge_leakage,
+            parent_job_id=form.parent_id(),
+            checkpoint_id=form.checkpoint or None,
         )
     except ValidationFailed as error:
         discard_changes(session)
@@ -117,6 +129,7 @@ def experiment_log(
     context = {
         "ctx": ctx,
         "log": log,
+        "catalog": catalog.current(session),
         "breadcrumbs": pages.crumbs(ctx, (_("Experiment log"), None)),
     }
     return render(request, "tuning/experiments.html", context)
@@ -238,6 +251,22 @@ def decline_job(request: Request, session: SessionDep, ctx: ManageAccess, job_id
     job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
     control.decline(session, actor=ctx.user, job=job, project=ctx.project)
     return _job_action(request, ctx, job_id, _("Declined: the job will not run."))
+
+
+@router.post("/projects/{project_id}/tuning/{job_id}/serve", name="tuning:serve_checkpoint")
+def serve_checkpoint(
+    request: Request,
+    session: SessionDep,
+    ctx: ManageAccess,
+    job_id: int,
+    checkpoint: Annotated[str, Form()] = "",
+) -> Response:
+    job = service.get_job(session, project_id=ctx.project.id, job_id=job_id)
+    checkpoints.serve(
+        session, actor=ctx.user, project=ctx.project, job=job, checkpoint_id=checkpoint.strip()
+    )
+    message = _("Checkpoint %(id)s is now the one the tuned model serves.") % {"id": checkpoint}
+    return _job_action(request, ctx, job_id, message)
 
 
 @router.post("/projects/{project_id}/tuning/{job_id}/refresh", name="tuning:refresh")

@@ -29,7 +29,7 @@ from app.projects.models import Project, ProjectMember
 from app.projects.overview import Step
 from app.projects.permissions import Role
 from app.projects.service import ProjectContext
-from app.tuning import budget, catalog, cost, preflight
+from app.tuning import budget, catalog, continuation, cost, preflight
 from app.tuning.catalog import ModelSpec
 from app.tuning.models import JobState, TuningJob
 from app.tuning.recommend import Choice, DatasetStats, Recommendation, check_choice, recommend
@@ -69,6 +69,8 @@ class Plan:
     budget: budget.BudgetView
     approval_reasons: list[dict[str, Any]]
     checklist: preflight.Checklist
+    parent: TuningJob | None = None  # continuous tuning: the job this one continues from
+    checkpoint_id: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -100,6 +102,7 @@ def list_versions(session: Session, *, project_id: int) -> list[tuple[DatasetVer
 
 
 def _model(model_id: str | None) -> ModelSpec:
+    """The catalog's model (a retired one too: pre-flight refuses it with its successor)."""
     current = catalog.current()
     model = current.get(model_id or current.default_model)
     if model is None:
@@ -111,13 +114,30 @@ def _emulator_scale() -> float | None:
     return get_settings().emulator_time_scale if current_config().is_emulator else None
 
 
+def _parent(session: Session, project_id: int, parent_job_id: int | None) -> TuningJob | None:
+    if parent_job_id is None:
+        return None
+    return continuation.parent_job(session, project_id=project_id, job_id=parent_job_id)
+
+
 def recommendation(
-    session: Session, *, project_id: int, version_id: int, model_id: str | None
+    session: Session,
+    *,
+    project_id: int,
+    version_id: int,
+    model_id: str | None,
+    parent_job_id: int | None = None,
 ) -> tuple[Recommendation, ModelSpec]:
-    """The recommendation alone (no checklist): what the knobs start from."""
+    """The recommendation alone (no checklist): what the knobs start from. A continued job
+    keeps its parent's base model."""
     version, _dataset = get_version(session, project_id=project_id, version_id=version_id)
-    model = _model(model_id)
-    return recommend(preflight.dataset_stats(version), model), model
+    parent = _parent(session, project_id, parent_job_id)
+    model = _model(parent.base_model if parent else model_id)
+    recommended = recommend(preflight.dataset_stats(version), model)
+    if parent is not None:
+        label = continuation.version_label(session, parent)
+        recommended = continuation.recommendation(recommended, parent, label)
+    return recommended, model
 
 
 def plan(
@@ -128,12 +148,20 @@ def plan(
     model_id: str | None,
     choice: Choice | None = None,
     leakage_acknowledged: bool = False,
+    parent_job_id: int | None = None,
+    checkpoint_id: str | None = None,
 ) -> Plan:
     """Everything to show (and check) before a launch. ``choice=None``: the recommendation."""
     version, dataset = get_version(session, project_id=project_id, version_id=version_id)
-    model = _model(model_id)
+    parent = _parent(session, project_id, parent_job_id)
+    recommended, model = recommendation(
+        session,
+        project_id=project_id,
+        version_id=version_id,
+        model_id=model_id,
+        parent_job_id=parent_job_id,
+    )
     stats = preflight.dataset_stats(version)
-    recommended = recommend(stats, model)
     chosen = choice or Choice(
         recommended.epochs, recommended.learning_rate_multiplier, recommended.adapter_size
     )
@@ -142,9 +170,9 @@ def plan(
     )
     money = budget.view(session, project_id=project_id)
     reasons = budget.approval_reasons(money, estimate.cost)
-    checklist = preflight.run(
-        session,
-        preflight.PreflightInput(version, stats, model, chosen, leakage_acknowledged, reasons),
+    checkpoint = continuation.checkpoint_or_served(parent, checkpoint_id) if parent else None
+    given = preflight.PreflightInput(
+        version, stats, model, chosen, leakage_acknowledged, reasons, parent, checkpoint
     )
     return Plan(
         version,
@@ -157,14 +185,24 @@ def plan(
         estimate,
         money,
         reasons,
-        checklist,
+        preflight.run(session, given),
+        parent,
+        checkpoint,
     )
 
 
-def _display_name(name: str, dataset: Dataset, version: DatasetVersion, model: ModelSpec) -> str:
+def _display_name(
+    name: str,
+    dataset: Dataset,
+    version: DatasetVersion,
+    model: ModelSpec,
+    parent: TuningJob | None = None,
+) -> str:
     name = " ".join(name.split())
     if not name:
         name = f"{dataset.name} v{version.number} · {model.display_name}"
+        if parent is not None:
+            name += " ← #" + str(parent.id)  # a continued run: which job it grew from
     return name[:MAX_DISPLAY_NAME]
 
 
@@ -199,9 +237,13 @@ def create_job(
     choice: Choice,
     display_name: str = "",
     leakage_acknowledged: bool = False,
+    parent_job_id: int | None = None,
+    checkpoint_id: str | None = None,
 ) -> TuningJob:
     """Launch (or, over budget, submit for approval) a tuning job after the same pre-flight
-    the page showed; refuses with per-field messages when it is not ready."""
+    the page showed; refuses with per-field messages when it is not ready. With
+    ``parent_job_id`` the job continues from that job's tuned model (``checkpoint_id``, or the
+    checkpoint it serves)."""
     planned = plan(
         session,
         project_id=project.id,
@@ -209,6 +251,8 @@ def create_job(
         model_id=model_id,
         choice=choice,
         leakage_acknowledged=leakage_acknowledged,
+        parent_job_id=parent_job_id,
+        checkpoint_id=checkpoint_id,
     )
     _refuse_unready(planned)
     job = _new_row(
@@ -231,7 +275,12 @@ def create_job(
         object_id=job.id,
         project_id=project.id,
         summary=job.display_name,
-        details={"model": job.base_model, "hyperparameters": job.hyperparameters},
+        details={
+            "model": job.base_model,
+            "hyperparameters": job.hyperparameters,
+            "continues": job.parent_job_id,
+            "checkpoint": job.parent_checkpoint_id,
+        },
     )
     return job
 
@@ -247,7 +296,9 @@ def _new_row(
         project_id=project.id,
         dataset_version_id=planned.version.id,
         base_model=planned.model.id,
-        display_name=_display_name(name, planned.dataset, planned.version, planned.model),
+        display_name=_display_name(
+            name, planned.dataset, planned.version, planned.model, planned.parent
+        ),
         hyperparameters=planned.choice.as_dict(),
         recommendation=planned.recommendation.as_dict(),
         cost_estimate=planned.estimate.as_dict(),
@@ -259,6 +310,9 @@ def _new_row(
         launched_by_id=actor.id,
         queued_at=None if needs_approval else now,
         updated_at=now,
+        parent_job_id=planned.parent.id if planned.parent else None,
+        parent_checkpoint_id=planned.checkpoint_id,
+        pre_tuned_model=planned.parent.tuned_model_name if planned.parent else None,
     )
 
 

@@ -193,6 +193,17 @@ def store_metrics(session: Session, job: TuningJob, metrics: TuningMetrics) -> i
     return added
 
 
+def _metrics_note(session: Session, job: TuningJob, metrics: TuningMetrics) -> None:
+    """Say why the curves cannot be read (no Experiment or TensorBoard data, a missing
+    permission…) instead of silently showing none; logged once per new reason."""
+    note = metrics.note[:500] if metrics.source != "tensorboard" and metrics.note else None
+    if note == job.metrics_note:
+        return
+    job.metrics_note = note
+    if note:
+        _event(session, job, "metrics_unavailable", {"note": note})
+
+
 def last_metric_step(session: Session, job_id: int) -> int:
     return int(
         session.scalar(
@@ -214,6 +225,7 @@ def apply(
     _results(session, job, remote)
     if metrics is not None:
         store_metrics(session, job, metrics)
+        _metrics_note(session, job, metrics)
     state = target_state(job, remote)
     job.updated_at = utcnow()
     if state == job.state:

@@ -14,9 +14,10 @@ from celery import Task
 from app.db import task_session
 from app.genai import gateway
 from app.genai.errors import GeminiError, TransientGeminiError
-from app.tuning import launch, polling
+from app.tuning import launch, polling, sync
 from app.tuning.models import JobState, TuningJob
 from app.tuning.run_log import add_event
+from app.tuning.texts import gateway_error
 from app.worker import celery_app
 
 logger = logging.getLogger("tunedesk.tuning")
@@ -60,9 +61,10 @@ def sweep_launches() -> int:
 def cancel_job(self: Task[Any, Any], job_id: int) -> str:
     with task_session() as session:
         job = session.get(TuningJob, job_id)
-        if job is None or job.state != JobState.CANCELLING or not job.remote_name:
+        name = (job.remote_name or job.unrecorded_remote_name) if job is not None else None
+        if job is None or job.state != JobState.CANCELLING or not name:
             return "skipped"
-        name = job.remote_name
+        unrecorded = not job.remote_name
     try:
         gateway.cancel_tuning(name)
     except TransientGeminiError as error:
@@ -70,9 +72,25 @@ def cancel_job(self: Task[Any, Any], job_id: int) -> str:
     except GeminiError as error:
         # Typically "already ended": the next poll records how it ended.
         logger.info("cancel of job %s refused: %s", job_id, error)
+        if unrecorded:
+            _end_unrecorded(job_id, name, error)
         return error.kind
     with task_session() as session:
         job = session.get(TuningJob, job_id)
-        if job is not None:
+        if job is not None and unrecorded:
+            # Nothing polls a job whose name was never recorded: it ends here.
+            add_event(session, job, "remote_cancel_sent", {"name": name})
+            job.error = None
+            sync.finish(session, job, JobState.CANCELLED)
+        elif job is not None:
             add_event(session, job, "cancel_sent")
     return "sent"
+
+
+def _end_unrecorded(job_id: int, name: str, error: GeminiError) -> None:
+    """Vertex refused to cancel an unrecorded job (it already ended): back to failed."""
+    with task_session() as session:
+        job = session.get(TuningJob, job_id)
+        if job is not None and job.state == JobState.CANCELLING:
+            job.state = JobState.FAILED
+            add_event(session, job, "launch_failed", {"error": gateway_error(error)})

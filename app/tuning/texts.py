@@ -68,6 +68,13 @@ EVENT_TEXTS = {
     "cancel_requested": N_("%(user)s asked to cancel the job."),
     "cancel_sent": N_("Vertex AI was asked to stop the job."),
     "cancelled": N_("The job was cancelled."),
+    "record_failed": N_(
+        "Vertex AI created the job (%(name)s) but TuneDesk could not save its name; the job is "
+        "marked failed so it can be cancelled from here."
+    ),
+    "remote_cancel_sent": N_("Vertex AI was asked to stop the unrecorded job %(name)s."),
+    "checkpoint_served": N_("%(user)s made checkpoint %(checkpoint)s the served checkpoint."),
+    "metrics_unavailable": N_("The training curves cannot be read: %(note)s"),
 }
 
 REMOTE_ERRORS = {
@@ -168,7 +175,10 @@ def error_text(error: dict[str, Any] | None) -> str:
     if error.get("source") == "gateway" and error.get("code") in GATEWAY_MESSAGES:
         return PermanentGeminiError(str(error["code"]), error.get("params") or {}).user_message
     if error.get("source") == "tuning":
-        return _(str(error.get("message") or ""))
+        try:
+            return _(str(error.get("message") or "")) % (error.get("params") or {})
+        except (KeyError, TypeError, ValueError):
+            return _(str(error.get("message") or ""))
     template = REMOTE_ERRORS.get(str(error.get("code")), REMOTE_ERRORS["other"])
     params = {"detail": error.get("raw") or "", "step": "?", **(error.get("params") or {})}
     try:

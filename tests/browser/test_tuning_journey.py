@@ -87,11 +87,17 @@ def test_manager_launches_watches_and_reviews_a_tuning_job(
     expect(page.locator("#estimate")).to_contain_text("Unverified price")
     screenshot(page, f"tuning-{db}-en-01-planner")
 
-    # Changing the model re-renders the planner in place (HTMX): Pro stops at adapter size 8.
-    page.locator("#f-base_model").select_option("gemini-2.5-pro")
-    expect(page.locator("#model-facts")).to_contain_text("Adapter sizes 1, 2, 4, 8 ·")
-    expect(page.locator("#f-adapter_size option[value='16']")).to_be_disabled()
-    page.locator("#f-base_model").select_option("gemini-2.5-flash")
+    # Today's models: Gemini 3.5 Flash is the default, retired 2.5 models are not offered, and
+    # the region check says where the tuned model will answer.
+    expect(page.locator("#f-base_model")).to_have_value("gemini-3.5-flash")
+    offered = page.locator("#f-base_model option").all_inner_texts()
+    assert not any("2.5" in option or "2.0" in option for option in offered), offered
+    expect(page.locator("#check-region")).to_contain_text("answer from the us endpoint")
+    # Changing the model re-renders the planner in place (HTMX).
+    page.locator("#f-base_model").select_option("gemini-3.1-flash-lite")
+    expect(page.locator("#model-facts")).to_contain_text("tunes in us-central1, europe-west4")
+    expect(page.locator("#check-region")).to_contain_text("Gemini 3.1 Flash-Lite")
+    page.locator("#f-base_model").select_option("gemini-3.5-flash")
     expect(page.locator("#model-facts")).to_contain_text("1, 2, 4, 8, 16")
 
     page.get_by_role("button", name="Launch tuning").click()
@@ -126,12 +132,33 @@ def test_manager_launches_watches_and_reviews_a_tuning_job(
     screenshot(page, f"tuning-{db}-en-04-finished")
     verdict = page.locator("#diagnosis").get_attribute("data-verdict")
     assert verdict in ("over_fitting", "healthy", "under_trained")
+    job_url = page.url
+    endpoint = page.locator("#tuned-endpoint").inner_text()
+    assert "/locations/us/endpoints/" in endpoint  # tuned 3.x: the multi-region location
+
+    # The manager serves the first checkpoint in one click, then improves the model from it.
+    page.locator("#checkpoints tbody tr").first.get_by_role("button", name="Serve this one").click()
+    expect(page.locator(".toast").last).to_contain_text("is now the one the tuned model serves")
+    expect(page.locator("#checkpoints tbody tr").first).to_contain_text("served")
+    expect(page.locator("#run-log")).to_contain_text("the served checkpoint")
+    page.locator("#curves").scroll_into_view_if_needed()
+    screenshot(page, f"tuning-{db}-en-04b-served-checkpoint")
+    page.locator("#improve-button").click()
+    expect(page.locator("#continuing")).to_contain_text("continues from")
+    expect(page.locator("#recommendation")).to_contain_text("This run continues from")
+    screenshot(page, f"tuning-{db}-en-07-improve-planner")
+    page.get_by_role("button", name="Launch tuning").click()
+    expect(page.locator("#lineage li")).to_have_count(2)
+    screenshot(page, f"tuning-{db}-en-08-improved-job")
 
     # The experiment log has the run, with its figures.
     page.locator(".subnav").get_by_role("link", name="Experiment log").click()
     row = page.locator("#experiments tbody tr").first
-    expect(row).to_contain_text("gemini-2.5-flash")
-    expect(row.locator(".state-badge")).to_have_text("Succeeded")
+    expect(row).to_contain_text("gemini-3.5-flash")
+    expect(row.locator(".lineage-note")).to_contain_text("continues")
+    expect(page.locator("#experiments tbody tr").nth(1).locator(".state-badge")).to_have_text(
+        "Succeeded"
+    )
     screenshot(page, f"tuning-{db}-en-05-experiment-log")
 
     page.locator("#topbar").get_by_role("link", name="Dashboard").click()
@@ -149,12 +176,16 @@ def test_manager_launches_watches_and_reviews_a_tuning_job(
     expect(page.locator("#knob-epochs .knob-help")).to_contain_text("モデルが例を読み込む回数")
     expect(page.locator("#estimate")).to_contain_text("未確認の料金")
     screenshot(page, f"tuning-{db}-ja-01-planner")
-    page.locator(".subnav").get_by_role("link", name="ジョブ", exact=True).click()
-    page.locator("#jobs-table tbody a").first.click()
+    page.goto(job_url)
     expect(page.locator("#status-card .status-line")).to_have_text("成功")
+    expect(page.locator("#checkpoints")).to_contain_text("提供中")
     expect(page.locator("#diagnosis .verdict")).not_to_be_empty()
     expect(page.locator("#run-log")).to_contain_text("チューニング済みモデルの準備ができました。")
     screenshot(page, f"tuning-{db}-ja-04-finished")
     page.locator(".subnav").get_by_role("link", name="実験ログ").click()
-    expect(page.locator("#experiments tbody tr").first.locator(".state-badge")).to_have_text("成功")
+    rows = page.locator("#experiments tbody tr")
+    expect(rows.nth(1).locator(".state-badge")).to_have_text("成功")
+    expect(page.locator("#experiments tbody tr").first.locator(".lineage-note")).to_contain_text(
+        "継続元"
+    )
     screenshot(page, f"tuning-{db}-ja-05-experiment-log")

@@ -172,6 +172,7 @@ def test_tuning_pages_in_both_languages(page: Any, session: Session, database_ur
         expect(page.locator("#month-spend")).to_be_visible()
         screenshot(page, f"tuning-pages-{db}-{lang}-05-budget")
         page.goto("/admin/tuning-models")
-        expect(page.locator("#catalog-models tbody tr")).to_have_count(5)
+        expect(page.locator("#catalog-models tbody tr")).to_have_count(8)
+        expect(page.locator("#catalog-checked")).to_be_visible()
         screenshot(page, f"tuning-pages-{db}-{lang}-06-catalog")
     expect(page.locator("#model-gemini-2\\.0-flash-lite-001")).to_contain_text("提供終了")

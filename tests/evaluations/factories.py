@@ -417,9 +417,9 @@ def finished_evaluation(
         0,
         "baseline",
         kind=CandidateKind.ZERO_SHOT,
-        label="Gemini 2.5 Flash (zero-shot)",
-        base_model="gemini-2.5-flash",
-        model="gemini-2.5-flash",
+        label="Gemini 3.5 Flash (zero-shot)",
+        base_model="gemini-3.5-flash",
+        model="gemini-3.5-flash",
     )
     tuned = _candidate(
         session,
@@ -428,7 +428,7 @@ def finished_evaluation(
         "tuned",
         kind=CandidateKind.TUNED,
         label=job.display_name if job else "Tuned model",
-        base_model="gemini-2.5-flash",
+        base_model="gemini-3.5-flash",
         model=(job.tuned_endpoint or "endpoint") if job else "endpoint",
         tuning_job_id=job.id if job else None,
     )

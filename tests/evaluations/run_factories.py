@@ -121,7 +121,7 @@ def succeeded_job(session: Session, *, project: Project, version: DatasetVersion
     job = TuningJob(
         project_id=project.id,
         dataset_version_id=version.id,
-        base_model="gemini-2.5-flash",
+        base_model="gemini-3.5-flash",
         display_name=f"Tuned FAQ {next(_counter)}",
         hyperparameters={"epochs": 2, "learning_rate_multiplier": 1.0, "adapter_size": 4},
         state=JobState.QUEUED,
@@ -165,11 +165,11 @@ def spec(
     )
 
 
-def zero_shot(model: str = "gemini-2.5-flash", **values: object) -> CandidateSpec:
+def zero_shot(model: str = "gemini-3.5-flash", **values: object) -> CandidateSpec:
     return CandidateSpec(kind=CandidateKind.ZERO_SHOT, base_model=model, **values)  # type: ignore[arg-type]
 
 
-def few_shot(k: int = 3, model: str = "gemini-2.5-flash") -> CandidateSpec:
+def few_shot(k: int = 3, model: str = "gemini-3.5-flash") -> CandidateSpec:
     return CandidateSpec(kind=CandidateKind.FEW_SHOT, base_model=model, few_shot_k=k)
 
 

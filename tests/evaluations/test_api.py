@@ -86,10 +86,10 @@ def test_create_through_the_api(client: TestClient, session: Session) -> None:
         "name": "API run",
         "test_version_id": version.id,
         "candidates": [
-            {"kind": "zero_shot", "base_model": "gemini-2.5-flash"},
+            {"kind": "zero_shot", "base_model": "gemini-3.5-flash"},
             {"kind": "tuned", "tuning_job_id": job.id},
         ],
-        "judge_model": "gemini-2.5-flash",
+        "judge_model": "gemini-3.5-flash",
     }
     viewer = _bearer(session, users[Role.VIEWER])
     assert client.post(base, json=spec, headers=viewer).status_code == 403

@@ -72,7 +72,7 @@ def test_the_protocol_reads_the_emulator_judge_through_the_sdk(
 ) -> None:
     emulator.use(monkeypatch)
     monkeypatch.setattr(common, "current_config", emulator.config)
-    generate = judge_generate("gemini-2.5-flash")
+    generate = judge_generate("gemini-3.5-flash")
     verdict = judge_pairwise(
         question=QUESTION, reference=REFERENCE, baseline=GENERIC, tuned=GOOD, generate=generate
     )

@@ -60,7 +60,7 @@ def test_list_shows_runs_with_status_progress_and_verdict_and_polls_while_runnin
     assert section["hx-trigger"] == "every 5s"
     row = page.select_one(f"#evaluation-row-{built.evaluation.id}")
     assert "Finished" in row.get_text()
-    assert "Gemini 2.5 Flash (zero-shot)" in row.get_text()
+    assert "Gemini 3.5 Flash (zero-shot)" in row.get_text()
     assert "Tuned better on 75%, worse on 20% of 20 questions" in row.get_text(" ")
     running_row = page.select_one(f"#evaluation-row-{running.id}")
     assert running_row.select_one("progress")["value"] == "3"
@@ -275,7 +275,7 @@ def test_new_evaluation_form_estimates_and_starts_a_run(
             "zero_shot": "true",
             "tuned": job.id,
             "judge_model": "",
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
         },  # type: ignore[attr-defined]
         headers=htmx_headers("planner"),
     )
@@ -286,10 +286,10 @@ def test_new_evaluation_form_estimates_and_starts_a_run(
         "submitted": "1",
         "name": "v2 against the original",
         "test_version": str(version.id),
-        "base_model": "gemini-2.5-flash",
+        "base_model": "gemini-3.5-flash",
         "zero_shot": "true",
         "tuned": str(job.id),  # type: ignore[attr-defined]
-        "judge_model": "gemini-2.5-flash",
+        "judge_model": "gemini-3.5-flash",
     }
     response = client.post(f"/projects/{project.id}/evaluations", data=form)
     assert response.status_code == 303, response.text
@@ -325,7 +325,7 @@ def test_new_evaluation_form_rejects_bad_input_with_messages(
         **only_one,
         "few_shot": "true",
         "few_shot_k": "2",
-        "judge_model": "gemini-2.5-flash",
+        "judge_model": "gemini-3.5-flash",
     }
     response = client.post(f"/projects/{project.id}/evaluations", data=judge_without_tuned)
     assert response.status_code == 422
@@ -380,7 +380,7 @@ def test_a_real_run_ends_on_a_compare_screen_that_says_the_tuned_model_is_better
     # from the training file, so every test question is in distribution.
     version = rf.faq_version(session, project=project, actor=manager, copies=3)
     job = rf.succeeded_job(session, project=project, version=version)
-    the_spec = rf.spec(version, rf.zero_shot(), rf.tuned(job), judge_model="gemini-2.5-flash")
+    the_spec = rf.spec(version, rf.zero_shot(), rf.tuned(job), judge_model="gemini-3.5-flash")
     evaluation = service.create_evaluation(session, project=project, actor=manager, spec=the_spec)
     session.commit()
     assert runner.run_evaluation(evaluation.id) == "succeeded"
@@ -425,3 +425,40 @@ def test_cancel_and_resume_from_the_run_page(
     again = client.post(f"{url}/resume")
     assert again.status_code == 409
     assert "Only a failed or cancelled evaluation can be resumed" in text_of(again)
+
+
+def test_a_judge_that_failed_everywhere_is_not_called_no_judge(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    project, users = team
+    built = finished_evaluation(session, project=project, actor=users[Role.MANAGER], count=4)
+    evaluation = built.evaluation
+    evaluation.summary = {
+        **evaluation.summary,
+        "judge": None,
+        "judge_by_tag": {},
+        "judge_failed": 4,
+    }
+    session.commit()
+    login(client, users[Role.VIEWER])
+    page = soup(client.get(_run_url(built)))
+    header = page.select_one(".page-head").get_text(" ", strip=True)
+    assert f"AI judge: {evaluation.judge_model}" in header
+    card = page.select_one("#judge-card").get_text(" ", strip=True)
+    assert "This run has no AI judge" not in card and "no AI judge" not in card
+    assert "gave no verdict: it failed on every question it was asked (4)" in card
+    # Candidates show how they were asked to think.
+    assert page.select(".thinking-setting")
+
+
+def test_a_run_on_a_retired_model_is_flagged(
+    client: TestClient, session: Session, team: tuple[Project, dict[Role, User]]
+) -> None:
+    project, users = team
+    built = finished_evaluation(session, project=project, actor=users[Role.MANAGER], count=4)
+    built.baseline.base_model = "gemini-2.5-flash"
+    session.commit()
+    login(client, users[Role.VIEWER])
+    flag = soup(client.get(_run_url(built))).select_one("#eval-retired").get_text(" ", strip=True)
+    assert "Gemini 2.5 Flash, which Google retired" in flag
+    assert "Re-tune on Gemini 3.5 Flash" in flag

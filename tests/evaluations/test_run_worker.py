@@ -53,7 +53,7 @@ def test_a_worker_runs_the_evaluation(
         session,
         project=project,
         actor=manager,
-        spec=spec(version, zero_shot(), few_shot(2), tuned(job), judge_model="gemini-2.5-flash"),
+        spec=spec(version, zero_shot(), few_shot(2), tuned(job), judge_model="gemini-3.5-flash"),
     )
     session.commit()  # sends evaluations.run to this test's broker and queue
 

@@ -48,7 +48,7 @@ from tests.evaluations.run_factories import (
 )
 from tests.support import wait_for
 
-JUDGE = "gemini-2.5-flash"
+JUDGE = "gemini-3.5-flash"
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_create_builds_items_candidates_outputs_and_queues_the_run(session: Sess
         session,
         project=project,
         actor=manager,
-        spec=spec(version, zero_shot(), few_shot(3), tuned(job), judge_model="gemini-2.5-flash"),
+        spec=spec(version, zero_shot(), few_shot(3), tuned(job), judge_model="gemini-3.5-flash"),
     )
     assert session.info[PENDING_TASKS] == [("evaluations.run", (evaluation.id,), {})]
     session.commit()
@@ -94,7 +94,11 @@ def test_create_builds_items_candidates_outputs_and_queues_the_run(session: Sess
     ]
     assert len(candidates[1].prompt_config["examples"]) == 3
     assert candidates[2].model == job.tuned_endpoint
-    assert candidates[2].prompt_config["settings"]["thinking_budget"] == 0  # tuned: thinking off
+    # The minimum thinking Google advises for tuned 3.x models, and the same for the baseline
+    # by default, so the comparison is fair; both recorded with the run.
+    assert candidates[2].prompt_config["settings"]["thinking_level"] == "minimal"
+    assert candidates[0].prompt_config["settings"]["thinking_level"] == "minimal"
+    assert candidates[2].prompt_config["settings"]["thinking_budget"] is None
     assert len({c.answer_key for c in candidates}) == 3
     assert len(rows(session, EvalOutput, evaluation)) == 3 * len(FAQ)
     assert evaluation.outputs_total == 3 * len(FAQ) and evaluation.judged_total == len(FAQ)
@@ -143,10 +147,10 @@ def test_refusals_say_what_is_wrong_and_how_to_fix_it(session: Session) -> None:
         CandidateSpec(kind=CandidateKind.FEW_SHOT, few_shot_k=2, role="baseline"),
     )
     assert "Only one candidate can be the baseline" in refusal(both)
-    system = CandidateSpec(kind=CandidateKind.SYSTEM, base_model="gemini-2.5-flash")
+    system = CandidateSpec(kind=CandidateKind.SYSTEM, base_model="gemini-3.5-flash")
     assert "no system instruction" in refusal(spec(version, system))
     assert "Add a tuned model" in refusal(
-        spec(version, zero_shot(), judge_model="gemini-2.5-flash")
+        spec(version, zero_shot(), judge_model="gemini-3.5-flash")
     )
     assert "listed twice" in refusal(spec(version, zero_shot(), zero_shot()))
     assert "not in the model list" in refusal(spec(version, zero_shot(model="gpt-4")))
@@ -219,7 +223,7 @@ def test_the_same_baseline_asked_the_same_way_is_reused(session: Session) -> Non
     )
     assert same.reused_answers == 5 and same.generation_calls == 2 * len(FAQ) - 5
     other_model = service.estimate_evaluation(
-        session, project=project, spec=spec(version, zero_shot(model="gemini-2.5-flash-lite"))
+        session, project=project, spec=spec(version, zero_shot(model="gemini-3.1-flash-lite"))
     )
     assert other_model.reused_answers == 0
     second = service.create_evaluation(
@@ -264,7 +268,7 @@ def test_candidate_choices(session: Session) -> None:
     job = succeeded_row(session, project, version)
     job_row(session, project=project, version=version, state=JobState.FAILED)
     choices = service.candidate_choices(session, project=project)
-    assert "gemini-2.5-flash" in [m.id for m in choices.base_models]
+    assert "gemini-3.5-flash" in [m.id for m in choices.base_models]
     assert [(j.job_id, [c.checkpoint_id for c in j.checkpoints]) for j in choices.tuned_jobs] == [
         (job.id, ["1"])
     ]
@@ -272,4 +276,26 @@ def test_candidate_choices(session: Session) -> None:
         (version.id, len(FAQ), version.counts["train"])
     ]
     assert choices.system_instruction == "Answer politely."
-    assert choices.default_judge_model == "gemini-2.5-flash"
+    assert choices.default_judge_model == "gemini-3.5-flash"
+
+
+def test_a_retired_model_cannot_be_asked(session: Session) -> None:
+    """Gemini 2.5 retired on 2026-10-20: an evaluation that would ask it (as the original model
+    or as the judge) is refused up front, naming the successor."""
+    from app.evaluations.models import CandidateKind
+    from app.evaluations.planning.plan import EvaluationError, build
+    from app.evaluations.schemas import CandidateSpec, EvaluationSpec
+    from tests.evaluations.run_factories import faq_version, manager_project
+
+    project, manager = manager_project(session)
+    version = faq_version(session, project=project, actor=manager)
+    old = CandidateSpec(kind=CandidateKind.ZERO_SHOT, base_model="gemini-2.5-flash")
+    new = CandidateSpec(kind=CandidateKind.FEW_SHOT, base_model="gemini-3.5-flash", few_shot_k=1)
+    with pytest.raises(EvaluationError) as raised:
+        build(
+            session,
+            project=project,
+            spec=EvaluationSpec(name="x", test_version_id=version.id, candidates=(old, new)),
+        )
+    assert "Gemini 2.5 Flash was retired by Google" in raised.value.message
+    assert "Choose Gemini 3.5 Flash." in raised.value.message

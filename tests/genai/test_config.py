@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from app.cli import build_parser, run_children
 from app.config import Settings
 from app.genai.config import EMULATOR_TOKEN, Overrides, build_config
@@ -75,3 +77,36 @@ class TestCommandLine:
     def test_emulator_command_options(self) -> None:
         args = build_parser().parse_args(["emulator", "--port", "9200", "--time-scale", "60"])
         assert (args.port, args.time_scale, args.host) == (9200, 60.0, "")
+
+
+def test_tuned_3x_endpoints_get_a_multi_region_client_and_a_base_url_wins() -> None:
+    """A tuned 3.x endpoint (``…/locations/us/endpoints/…``) is asked through a client at
+    location ``us``: google-genai then targets aiplatform.us.rep.googleapis.com; a configured
+    base URL (emulator, proxy) replaces that host too, keeping the same paths."""
+    from app.genai.client import clients_for, forget_clients
+    from app.genai.config import ConnectionConfig
+    from app.genai.generation import at_location
+
+    endpoint = "projects/1/locations/us/endpoints/7"
+    google = ConnectionConfig(
+        mode="vertex", project="p", location="us-central1", bucket="b", access_token="t"
+    )
+    forget_clients()
+    try:
+        tuned = at_location(google, endpoint)
+        assert tuned.location == "us"
+        assert at_location(google, "gemini-3.5-flash") is google
+        assert at_location(google, "projects/1/locations/us-central1/endpoints/7") is google
+        options = clients_for(tuned).genai._api_client._http_options
+        assert options.base_url == "https://aiplatform.us.rep.googleapis.com/"
+        assert tuned.effective_vertex_url == "https://aiplatform.us.rep.googleapis.com"
+        assert at_location(google, "projects/1/locations/eu/endpoints/7").effective_vertex_url == (
+            "https://aiplatform.eu.rep.googleapis.com"
+        )
+        proxied = at_location(
+            dataclasses.replace(google, vertex_base_url="https://proxy.example.com"), endpoint
+        )
+        options = clients_for(proxied).genai._api_client._http_options
+        assert options.base_url.rstrip("/") == "https://proxy.example.com"
+    finally:
+        forget_clients()

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from typing import Any
 
 import pytest
 
 from app.genai import gateway
+from app.genai.errors import NotFoundGeminiError
 from app.genai.types import CANCELLED, CANCELLING, PENDING, SUCCEEDED, RemoteTuningJob
 from tests.emulator_fixture import EmulatorServer
 from tests.genai.data import example, jsonl, support_examples
@@ -32,7 +34,7 @@ def launch(
         support_examples(count), object_name="c/train.jsonl", config=config
     )
     return gateway.launch_tuning(
-        base_model=options.pop("base_model", "gemini-2.5-flash"),
+        base_model=options.pop("base_model", "gemini-3.5-flash"),
         training_uri=uploaded.uri,
         display_name="Support replies v1",
         labels=labels or {"tunedesk_job": "1"},
@@ -115,7 +117,7 @@ class TestLaunchTuning:
             support_examples(4), object_name="v.jsonl", config=config
         )
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=train.uri,
             validation_uri=valid.uri,
             epochs=3,
@@ -130,7 +132,7 @@ class TestLaunchTuning:
         assert request["path"] == f"{PREFIX}/tuningJobs"
         assert request["authorized"]
         assert request["json"] == {
-            "baseModel": "gemini-2.5-flash",
+            "baseModel": "gemini-3.5-flash",
             "supervisedTuningSpec": {
                 "trainingDatasetUri": "gs://tunedesk-test-bucket/tunedesk/t.jsonl",
                 "validationDatasetUri": "gs://tunedesk-test-bucket/tunedesk/v.jsonl",
@@ -261,17 +263,17 @@ class TestCancelTuning:
 class TestGenerate:
     def test_base_model_request_and_answer(self, emulator: EmulatorServer) -> None:
         answer = gateway.generate(
-            model="gemini-2.5-flash",
+            model="gemini-3.5-flash",
             turns=[("user", "Q1"), ("model", "A1"), ("user", "Q2")],
             system_instruction="Be brief.",
             temperature=0.2,
             max_output_tokens=200,
-            thinking_budget=0,
+            thinking_level="minimal",
             config=emulator.config(),
         )
         [request] = emulator.requests("generate")
         assert request["path"] == (
-            f"{PREFIX}/publishers/google/models/gemini-2.5-flash:generateContent"
+            f"{PREFIX}/publishers/google/models/gemini-3.5-flash:generateContent"
         )
         assert request["json"] == {
             "contents": [
@@ -284,7 +286,7 @@ class TestGenerate:
             "generationConfig": {
                 "temperature": 0.2,
                 "maxOutputTokens": 200,
-                "thinkingConfig": {"thinking_budget": 0},
+                "thinkingConfig": {"thinking_level": "MINIMAL"},
             },
         }
         assert "Q2" in answer.text
@@ -293,7 +295,7 @@ class TestGenerate:
         assert answer.output_tokens > 0
         assert answer.thinking_tokens == 0
         assert answer.latency_ms > 0
-        assert answer.model == "gemini-2.5-flash"
+        assert answer.model == "gemini-3.5-flash"
 
     def test_tuned_endpoint_answers_from_the_closest_example(
         self, emulator: EmulatorServer
@@ -304,10 +306,40 @@ class TestGenerate:
         assert endpoint is not None
         question = [("user", "how can I change my refund? case 12")]
         tuned = gateway.generate(model=endpoint, turns=question, config=emulator.config())
-        base = gateway.generate(model="gemini-2.5-flash", turns=question, config=emulator.config())
+        base = gateway.generate(model="gemini-3.5-flash", turns=question, config=emulator.config())
         assert tuned.text == "Open Settings, choose Refund and follow step 12."
         assert base.text != tuned.text
         assert emulator.requests("generate")[0]["path"] == f"/v1beta1/{endpoint}:generateContent"
+
+    def test_a_tuned_3x_model_is_asked_on_its_multi_region_path_with_minimal_thinking(
+        self, emulator: EmulatorServer
+    ) -> None:
+        """``serving.ask_tuned`` (shared by evaluations and a playground): the endpoint's own
+        location (``us``), never the tuning region, and the minimum thinking for its base."""
+        from app.genai import serving
+
+        job = launch(emulator, count=30, base_model="gemini-3.5-flash")
+        emulator.advance(10_000)
+        done = gateway.get_tuning(job.name, config=emulator.config())
+        endpoint, checkpoint = done.tuned_endpoint or "", done.checkpoints[0].endpoint
+        assert re.match(r"^projects/\d+/locations/us/endpoints/\d+$", endpoint)
+        assert "/locations/us/endpoints/" in checkpoint  # checkpoints answer there too
+        emulator.reset()
+        answer = serving.ask_tuned(
+            endpoint=endpoint,
+            base_model="gemini-3.5-flash",
+            turns=[("user", "how can I change my refund? case 12")],
+            config=emulator.config(),
+        )
+        assert answer.text == "Open Settings, choose Refund and follow step 12."
+        [request] = emulator.requests("generate")
+        assert request["path"] == f"/v1beta1/{endpoint}:generateContent"
+        assert request["json"]["generationConfig"]["thinkingConfig"] == {
+            "thinking_level": "MINIMAL"
+        }
+        regional = endpoint.replace("/locations/us/", "/locations/us-central1/")
+        with pytest.raises(NotFoundGeminiError):  # the regional path does not serve it
+            gateway.generate(model=regional, turns=[("user", "hi")], config=emulator.config())
 
     def test_is_thread_safe_and_shares_one_client(self, emulator: EmulatorServer) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -323,7 +355,7 @@ class TestGenerate:
                 pool.map(
                     lambda q: (
                         gateway.generate(
-                            model="gemini-2.5-flash", turns=[("user", q)], config=config
+                            model="gemini-3.5-flash", turns=[("user", q)], config=config
                         ).text
                     ),
                     questions,
@@ -337,7 +369,7 @@ class TestGenerate:
 
     def test_max_output_tokens_cuts_the_answer(self, emulator: EmulatorServer) -> None:
         answer = gateway.generate(
-            model="gemini-2.0-flash-001",
+            model="gemini-3.1-flash-lite",
             turns=[("user", "Tell me more")],
             max_output_tokens=5,
             config=emulator.config(),
@@ -349,13 +381,13 @@ class TestGenerate:
 class TestCountTokens:
     def test_request_and_total(self, emulator: EmulatorServer) -> None:
         total = gateway.count_tokens(
-            model="gemini-2.5-flash",
+            model="gemini-3.5-flash",
             text="Hello world",
             system_instruction="Be brief.",
             config=emulator.config(),
         )
         [request] = emulator.requests("count_tokens")
-        assert request["path"] == f"{PREFIX}/publishers/google/models/gemini-2.5-flash:countTokens"
+        assert request["path"] == f"{PREFIX}/publishers/google/models/gemini-3.5-flash:countTokens"
         assert request["json"] == {
             "contents": [{"parts": [{"text": "Hello world"}], "role": "user"}],
             "systemInstruction": {"parts": [{"text": "Be brief."}], "role": "user"},
@@ -366,7 +398,7 @@ class TestCountTokens:
     def test_japanese_counts_per_character(self, emulator: EmulatorServer) -> None:
         assert (
             gateway.count_tokens(
-                model="gemini-2.5-flash", turns=[("user", "請求書")], config=emulator.config()
+                model="gemini-3.5-flash", turns=[("user", "請求書")], config=emulator.config()
             )
             == 3
         )
@@ -382,7 +414,7 @@ class TestReadMetrics:
             support_examples(8), object_name="mv.jsonl", config=config
         )
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=train.uri,
             validation_uri=valid.uri,
             epochs=2,
@@ -437,7 +469,7 @@ class TestReadMetrics:
 def test_every_request_carried_the_bearer_token(emulator: EmulatorServer) -> None:
     job = launch(emulator)
     gateway.get_tuning(job.name, config=emulator.config())
-    gateway.generate(model="gemini-2.5-flash", turns=[("user", "hi")], config=emulator.config())
+    gateway.generate(model="gemini-3.5-flash", turns=[("user", "hi")], config=emulator.config())
     assert all(request["authorized"] for request in emulator.requests())
 
 
@@ -449,7 +481,7 @@ def test_data_stats_report_truncated_and_dropped_examples(emulator: EmulatorServ
     config = emulator.config()
     uploaded = gateway.upload_training_file(jsonl(records), object_name="s.jsonl", config=config)
     job = gateway.launch_tuning(
-        base_model="gemini-2.5-flash",
+        base_model="gemini-3.5-flash",
         training_uri=uploaded.uri,
         epochs=4,
         display_name="stats",

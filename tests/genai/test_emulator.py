@@ -27,7 +27,7 @@ class TestLifecycle:
             support_examples(40), object_name="l.jsonl", config=config
         ).uri
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=uri,
             epochs=3,
             display_name="life",
@@ -74,7 +74,7 @@ class TestLifecycle:
                 support_examples(8), object_name="r.jsonl", config=config
             ).uri
             job = gateway.launch_tuning(
-                base_model="gemini-2.5-flash",
+                base_model="gemini-3.5-flash",
                 training_uri=uri,
                 display_name="kept",
                 labels={"tunedesk_job": "3"},
@@ -99,18 +99,18 @@ class TestAnswers:
     def test_japanese_question_gets_a_japanese_answer(self, emulator: EmulatorServer) -> None:
         question = [("user", "返品の方法を教えてください")]
         answer = gateway.generate(
-            model="gemini-2.5-flash", turns=question, config=emulator.config()
+            model="gemini-3.5-flash", turns=question, config=emulator.config()
         )
         assert "返品の方法を教えてください" in answer.text
         assert answer.text.endswith("ください。")
-        again = gateway.generate(model="gemini-2.5-flash", turns=question, config=emulator.config())
+        again = gateway.generate(model="gemini-3.5-flash", turns=question, config=emulator.config())
         assert again.text == answer.text  # deterministic
 
     def test_tuned_japanese_model_answers_from_its_examples(self, emulator: EmulatorServer) -> None:
         config = emulator.config()
         uri = gateway.upload_training_file(JAPANESE, object_name="ja.jsonl", config=config).uri
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash", training_uri=uri, display_name="ja", config=config
+            base_model="gemini-3.5-flash", training_uri=uri, display_name="ja", config=config
         )
         emulator.advance(10_000)
         endpoint = gateway.get_tuning(job.name, config=config).tuned_endpoint or ""
@@ -122,7 +122,7 @@ class TestAnswers:
         config = emulator.config()
         uri = gateway.upload_training_file(JAPANESE, object_name="ck.jsonl", config=config).uri
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=uri,
             epochs=2,
             display_name="ck",
@@ -235,7 +235,7 @@ class TestControlApi:
         assert "kind must be one of" in response.text
 
     def test_counters_and_state(self, emulator: EmulatorServer) -> None:
-        gateway.count_tokens(model="gemini-2.5-flash", text="a", config=emulator.config())
+        gateway.count_tokens(model="gemini-3.5-flash", text="a", config=emulator.config())
         emulator.fault("tuning.*", status=503, count=2)
         state = emulator.state()
         assert state["counters"] == {"count_tokens": 1}

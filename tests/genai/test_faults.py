@@ -36,7 +36,7 @@ class TestTransientFailures:
         emulator.fault("generate", status=429, retry_after=0.2, count=2)
         started = time.monotonic()
         answer = gateway.generate(
-            model="gemini-2.5-flash", turns=QUESTION, config=emulator.config()
+            model="gemini-3.5-flash", turns=QUESTION, config=emulator.config()
         )
         elapsed = time.monotonic() - started
         assert "invoice address" in answer.text
@@ -47,7 +47,7 @@ class TestTransientFailures:
         emulator.fault("count_tokens", status=503, count=1)
         emulator.fault("count_tokens", status=500, count=1)
         assert (
-            gateway.count_tokens(model="gemini-2.5-flash", text="hi", config=emulator.config()) == 1
+            gateway.count_tokens(model="gemini-3.5-flash", text="hi", config=emulator.config()) == 1
         )
         assert emulator.counters()["count_tokens"] == 3
 
@@ -60,7 +60,7 @@ class TestTransientFailures:
         )
         started = time.monotonic()
         tokens = gateway.count_tokens(
-            model="gemini-2.5-flash", text="hello", config=emulator.config(retry=policy)
+            model="gemini-3.5-flash", text="hello", config=emulator.config(retry=policy)
         )
         assert tokens == 2
         assert emulator.counters()["count_tokens"] == 2
@@ -74,7 +74,7 @@ class TestTransientFailures:
         started = time.monotonic()
         with pytest.raises(TransientGeminiError) as raised:
             gateway.count_tokens(
-                model="gemini-2.5-flash", text="x", config=emulator.config(retry=policy)
+                model="gemini-3.5-flash", text="x", config=emulator.config(retry=policy)
             )
         assert time.monotonic() - started < 2.5
         assert raised.value.kind == "timeout"
@@ -109,7 +109,7 @@ class TestTransientFailures:
             ),
         )
         with pytest.raises(TransientGeminiError) as raised:
-            gateway.count_tokens(model="gemini-2.5-flash", text="x", config=config)
+            gateway.count_tokens(model="gemini-3.5-flash", text="x", config=config)
         assert raised.value.kind == "unavailable"
         assert raised.value.safe_to_repeat
 
@@ -121,30 +121,53 @@ class TestPermanentFailures:
         uri = upload(emulator)
         with pytest.raises(PermanentGeminiError) as raised:
             gateway.launch_tuning(
-                base_model="gemini-2.5-pro",
+                base_model="gemini-3.5-flash",
                 training_uri=uri,
-                adapter_size=16,
+                adapter_size=32,
                 display_name="too big",
                 config=emulator.config(),
             )
         assert emulator.counters()["tuning.create"] == 1
         error = raised.value
         assert error.user_message == (
-            "The adapter size 16 is not available for gemini-2.5-pro; choose 1, 2, 4, or 8."
+            "The adapter size 32 is not available for gemini-3.5-flash; choose 1, 2, 4, 8, or 16."
         )
         assert error.raw == (
             "400 INVALID_ARGUMENT: The adapter size is not supported for this base model."
         )
         with use_locale("ja"):
             assert error.user_message == (
-                "アダプターサイズ 16 は gemini-2.5-pro では使用できません。"
-                "1、2、4、または8 のいずれかを選択してください。"
+                "アダプターサイズ 32 は gemini-3.5-flash では使用できません。"
+                "1、2、4、8、または16 のいずれかを選択してください。"
             )
+
+    def test_a_retired_base_model_is_refused_at_create(self, emulator: EmulatorServer) -> None:
+        with pytest.raises(PermanentGeminiError) as raised:
+            gateway.launch_tuning(
+                base_model="gemini-2.5-flash",
+                training_uri=upload(emulator),
+                display_name="old",
+                config=emulator.config(),
+            )
+        assert emulator.counters()["tuning.create"] == 1
+        assert "was retired on 2026-10-20" in raised.value.raw
+        assert "gemini-3.5-flash" in raised.value.raw  # Vertex lists what it tunes today
+
+    def test_gemini_3_is_tuned_only_in_its_regions(self, emulator: EmulatorServer) -> None:
+        uri = upload(emulator)
+        with pytest.raises(PermanentGeminiError) as raised:
+            gateway.launch_tuning(
+                base_model="gemini-3.5-flash",
+                training_uri=uri,
+                display_name="tokyo",
+                config=emulator.config(location="asia-northeast1"),
+            )
+        assert "Supported locations: us-central1, europe-west4" in raised.value.raw
 
     def test_an_injected_400_is_not_retried(self, emulator: EmulatorServer) -> None:
         emulator.fault("generate", status=400, message="Request contains an invalid argument.")
         with pytest.raises(PermanentGeminiError) as raised:
-            gateway.generate(model="gemini-2.5-flash", turns=QUESTION, config=emulator.config())
+            gateway.generate(model="gemini-3.5-flash", turns=QUESTION, config=emulator.config())
         assert emulator.counters()["generate"] == 1
         assert raised.value.user_message == (
             "Vertex AI refused the request: Request contains an invalid argument."
@@ -161,22 +184,35 @@ class TestPermanentFailures:
     def test_rejected_credentials_are_an_auth_error(self, emulator: EmulatorServer) -> None:
         emulator.settings(required_token="the-right-token")
         with pytest.raises(AuthGeminiError) as raised:
-            gateway.count_tokens(model="gemini-2.5-flash", text="x", config=emulator.config())
+            gateway.count_tokens(model="gemini-3.5-flash", text="x", config=emulator.config())
         assert raised.value.kind == "unauthenticated"
         assert raised.value.http_status == 401
         assert emulator.counters()["count_tokens"] == 1
         assert "Connection page" in raised.value.user_message
 
-    def test_thinking_cannot_be_turned_off_on_pro(self, emulator: EmulatorServer) -> None:
+    def test_gemini_3_takes_a_level_not_a_budget(self, emulator: EmulatorServer) -> None:
+        # Gemini 3+ documents the thinking level; a budget there is refused (the emulator takes
+        # the stricter view where Google's behaviour is uncertain).
         with pytest.raises(PermanentGeminiError) as raised:
             gateway.generate(
-                model="gemini-2.5-pro", turns=QUESTION, thinking_budget=0, config=emulator.config()
+                model="gemini-3.5-flash",
+                turns=QUESTION,
+                thinking_budget=0,
+                config=emulator.config(),
             )
-        assert raised.value.kind == "thinking_required"
+        assert "set thinking_level" in raised.value.raw
         lowest = gateway.generate(
-            model="gemini-2.5-pro", turns=QUESTION, thinking_budget=128, config=emulator.config()
+            model="gemini-3.5-flash",
+            turns=QUESTION,
+            thinking_level="minimal",
+            config=emulator.config(),
         )
-        assert lowest.thinking_tokens > 0
+        assert lowest.thinking_tokens == 0
+
+    def test_a_retired_model_no_longer_answers(self, emulator: EmulatorServer) -> None:
+        with pytest.raises(NotFoundGeminiError) as raised:
+            gateway.generate(model="gemini-2.5-pro", turns=QUESTION, config=emulator.config())
+        assert raised.value.kind == "model_not_found"
 
     def test_unknown_model_is_named(self, emulator: EmulatorServer) -> None:
         with pytest.raises(NotFoundGeminiError) as raised:
@@ -187,7 +223,7 @@ class TestPermanentFailures:
 
     def test_cancelling_a_finished_job_explains_why_not(self, emulator: EmulatorServer) -> None:
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=upload(emulator),
             display_name="done",
             config=emulator.config(),
@@ -209,7 +245,7 @@ class TestPermanentFailures:
     def test_errors_survive_pickling_for_celery(self, emulator: EmulatorServer) -> None:
         emulator.fault("generate", status=400, message="Bad.")
         with pytest.raises(PermanentGeminiError) as raised:
-            gateway.generate(model="gemini-2.5-flash", turns=QUESTION, config=emulator.config())
+            gateway.generate(model="gemini-3.5-flash", turns=QUESTION, config=emulator.config())
         copy = pickle.loads(pickle.dumps(raised.value))
         assert type(copy) is PermanentGeminiError
         assert (copy.kind, copy.raw, copy.user_message) == (
@@ -223,7 +259,7 @@ class TestLaunchNeverCreatesTwoJobs:
     def test_a_429_on_create_is_repeated(self, emulator: EmulatorServer) -> None:
         emulator.fault("tuning.create", status=429, retry_after=0.1)
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=upload(emulator),
             display_name="once",
             labels={"tunedesk_job": "9"},
@@ -237,15 +273,19 @@ class TestLaunchNeverCreatesTwoJobs:
         emulator.fault("tuning.create", status=500)
         with pytest.raises(TransientGeminiError) as raised:
             gateway.launch_tuning(
-                base_model="gemini-2.5-flash",
+                base_model="gemini-3.5-flash",
                 training_uri=upload(emulator),
                 display_name="maybe",
                 config=emulator.config(),
             )
         assert emulator.counters()["tuning.create"] == 1
         assert raised.value.maybe_created
-        assert raised.value.kind == "maybe_created"
-        assert "Look it up before launching again" in raised.value.user_message
+        # The server answered: the words say so (not "the connection broke") and say that
+        # TuneDesk looks the job up itself.
+        assert raised.value.kind == "maybe_created_server"
+        assert "HTTP 500" in raised.value.user_message
+        assert "connection" not in raised.value.user_message
+        assert "looks it up by its label" in raised.value.user_message
 
     def test_a_timed_out_create_is_found_by_its_label(self, emulator: EmulatorServer) -> None:
         emulator.fault("tuning.create", kind="slow", delay_ms=800)
@@ -257,13 +297,14 @@ class TestLaunchNeverCreatesTwoJobs:
         )
         with pytest.raises(TransientGeminiError) as raised:
             gateway.launch_tuning(
-                base_model="gemini-2.5-flash",
+                base_model="gemini-3.5-flash",
                 training_uri=uri,
                 display_name="slow",
                 labels={"tunedesk_job": "10"},
                 config=config,
             )
         assert raised.value.maybe_created
+        assert raised.value.kind == "maybe_created"  # no answer came: the connection did break
         assert emulator.counters()["tuning.create"] == 1
         time.sleep(0.8)  # the emulator finishes creating it, as Vertex would
         found = gateway.list_tunings(labels={"tunedesk_job": "10"}, config=emulator.config())
@@ -274,7 +315,7 @@ class TestJobFailures:
     def test_a_job_can_be_made_to_fail(self, emulator: EmulatorServer) -> None:
         emulator.fault("tuning.create", kind="fail_job")
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=upload(emulator),
             epochs=4,
             display_name="doomed",
@@ -295,7 +336,7 @@ class TestJobFailures:
         data = support_examples(3) + b'\n{"contents": [oops]}\n'
         uri = gateway.upload_training_file(data, object_name="bad.jsonl", config=config).uri
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash", training_uri=uri, display_name="bad", config=config
+            base_model="gemini-3.5-flash", training_uri=uri, display_name="bad", config=config
         )
         assert job.state == "JOB_STATE_PENDING"  # Vertex accepts it, then reads the file
         emulator.advance(30)
@@ -313,7 +354,7 @@ class TestJobFailures:
 
     def test_a_missing_training_file_fails_the_job(self, emulator: EmulatorServer) -> None:
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri="gs://tunedesk-test-bucket/nothing.jsonl",
             display_name="missing",
             config=emulator.config(),

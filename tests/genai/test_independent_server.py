@@ -71,10 +71,10 @@ class StubVertex(BaseHTTPRequestHandler):
                     "name": JOB,
                     "state": "JOB_STATE_QUEUED",
                     "createTime": "2026-01-02T03:04:05Z",
-                    "baseModel": "gemini-2.5-flash",
+                    "baseModel": "gemini-3.5-flash",
                 },
             )
-        elif path.endswith("/publishers/google/models/gemini-2.5-flash:generateContent") or (
+        elif path.endswith("/publishers/google/models/gemini-3.5-flash:generateContent") or (
             path.endswith(f"{ENDPOINT}:generateContent")
         ):
             self._answer(
@@ -108,7 +108,7 @@ class StubVertex(BaseHTTPRequestHandler):
                 {
                     "name": JOB,
                     "state": "JOB_STATE_SUCCEEDED",
-                    "baseModel": "gemini-2.5-flash",
+                    "baseModel": "gemini-3.5-flash",
                     "experiment": "projects/987654321/locations/europe-west4/"
                     "metadataStores/default/contexts/exp-1",
                     "tunedModel": {
@@ -169,7 +169,7 @@ def test_the_whole_gateway_works_against_another_server() -> None:
     uploaded = gateway.upload_training_file(b'{"contents": []}\n', object_name="train.jsonl")
     assert uploaded.uri == "gs://acme-tuning/tunedesk/train.jsonl"
     job = gateway.launch_tuning(
-        base_model="gemini-2.5-flash",
+        base_model="gemini-3.5-flash",
         training_uri=uploaded.uri,
         display_name="acme",
         adapter_size=8,
@@ -182,7 +182,7 @@ def test_the_whole_gateway_works_against_another_server() -> None:
     assert polled.tuned_endpoint == ENDPOINT
     assert (polled.completed_steps, polled.total_steps) == (30, 30)
     assert gateway.generate(model=ENDPOINT, turns=[("user", "hi")]).text == "stub answer"
-    assert gateway.count_tokens(model="gemini-2.5-flash", text="hi") == 7
+    assert gateway.count_tokens(model="gemini-3.5-flash", text="hi") == 7
     metrics = gateway.read_metrics(polled)
     assert metrics.source == "progress"
     assert "404" in metrics.note
@@ -200,7 +200,7 @@ def test_the_whole_gateway_works_against_another_server() -> None:
         f"/vertex-proxy/v1beta1/{JOB}",
         f"/vertex-proxy/v1beta1/{ENDPOINT}:generateContent",
         "/vertex-proxy/v1beta1/projects/acme-prod/locations/europe-west4/publishers/google/"
-        "models/gemini-2.5-flash:countTokens",
+        "models/gemini-3.5-flash:countTokens",
     ]
     assert f"/vertex-proxy/v1/{polled.experiment}" in paths  # metrics: same base, same token
     [launch_request] = [e for e in StubVertex.log if e["path"].endswith("/tuningJobs")]

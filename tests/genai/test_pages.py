@@ -255,7 +255,7 @@ class TestEmulatorPage:
     ) -> None:
         uri = gateway.upload_training_file(support_examples(8), object_name="page.jsonl").uri
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash",
+            base_model="gemini-3.5-flash",
             training_uri=uri,
             display_name="Shown on the page",
             labels={"tunedesk_job": "4"},
@@ -282,7 +282,7 @@ class TestEmulatorPage:
     ) -> None:
         emulator.settings(time_scale=0)
         uri = gateway.upload_training_file(support_examples(8), object_name="poll.jsonl").uri
-        gateway.launch_tuning(base_model="gemini-2.5-flash", training_uri=uri, display_name="p")
+        gateway.launch_tuning(base_model="gemini-3.5-flash", training_uri=uri, display_name="p")
         fragment = client.get("/admin/emulator", headers=htmx_headers("emulator-live"))
         live = soup(fragment).select_one("#emulator-live")
         assert live is not None
@@ -310,7 +310,7 @@ class TestEmulatorPage:
         assert (fault["route"], fault["status"]) == ("generate", 429)
         assert "generate" in text_of(client.get("/admin/emulator"))
         gateway.generate(
-            model="gemini-2.5-flash", turns=[("user", "hi")], config=emulator.config()
+            model="gemini-3.5-flash", turns=[("user", "hi")], config=emulator.config()
         )  # retried past the fault
         assert emulator.counters()["generate"] == 2
         assert session.scalar(select(AuditEvent).where(AuditEvent.action == "genai.emulator_fault"))
@@ -331,7 +331,7 @@ class TestEmulatorPage:
         emulator.settings(time_scale=0)
         uri = gateway.upload_training_file(support_examples(40), object_name="f.jsonl").uri
         job = gateway.launch_tuning(
-            base_model="gemini-2.5-flash", training_uri=uri, display_name="f"
+            base_model="gemini-3.5-flash", training_uri=uri, display_name="f"
         )
         emulator.advance(50)
         job_id = job.name.rsplit("/", 1)[-1]

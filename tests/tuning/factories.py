@@ -89,7 +89,7 @@ def job_row(
     job = TuningJob(
         project_id=project.id,
         dataset_version_id=version.id,
-        base_model=values.pop("base_model", "gemini-2.5-flash"),
+        base_model=values.pop("base_model", "gemini-3.5-flash"),
         display_name=values.pop("display_name", f"Job {next(_counter)}"),
         hyperparameters=values.pop(
             "hyperparameters", {"epochs": 3, "learning_rate_multiplier": 1.0, "adapter_size": 4}

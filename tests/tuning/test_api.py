@@ -38,7 +38,7 @@ def test_plan_then_create_with_the_recommendation_then_follow_and_cancel(
     client, project, version_id, _reviewer = api
     base = f"/api/v1/projects/{project.id}/tuning"
     planned = client.get(f"{base}/plan", params={"version_id": version_id}).json()
-    assert planned["ready"] is True and planned["base_model"] == "gemini-2.5-flash"
+    assert planned["ready"] is True and planned["base_model"] == "gemini-3.5-flash"
     assert planned["recommendation"]["epochs"] == 5
     assert {item["code"]: item["status"] for item in planned["checklist"]}["price"] == "warning"
     assert planned["estimate"]["price_source"] == "unverified"
@@ -95,7 +95,7 @@ def test_metrics_carry_the_curves_and_the_diagnosis(
     job = TuningJob(
         project_id=project.id,
         dataset_version_id=version_id,
-        base_model="gemini-2.5-flash",
+        base_model="gemini-3.5-flash",
         display_name="Done",
         state=JobState.SUCCEEDED,
         hyperparameters={"epochs": 3},

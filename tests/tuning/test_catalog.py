@@ -19,9 +19,9 @@ from tests.support import get_page, login, soup, text_of, toasts
 
 def test_shipped_catalog_holds_the_reference_facts() -> None:
     shipped = catalog.shipped()
-    assert shipped.default_model == "gemini-2.5-flash"
+    assert shipped.default_model == "gemini-3.5-flash"
     sizes = {model.id: model.adapter_sizes for model in shipped.models}
-    assert sizes["gemini-2.5-flash"] == sizes["gemini-2.5-flash-lite"] == (1, 2, 4, 8, 16)
+    assert sizes["gemini-3.5-flash"] == sizes["gemini-3.1-flash-lite"] == (1, 2, 4, 8, 16)
     assert sizes["gemini-2.5-pro"] == sizes["gemini-2.0-flash-001"] == (1, 2, 4, 8)
     for model in shipped.models:
         assert model.max_example_tokens == 131_072
@@ -29,10 +29,47 @@ def test_shipped_catalog_holds_the_reference_facts() -> None:
         # No official price could be confirmed: every price says so.
         assert model.price_source == "unverified" and not model.price_verified
         assert model.price_url.startswith("https://cloud.google.com/")
-        assert model.price_checked_on == date(2026, 11, 22)
+        assert model.price_checked_on == date(2026, 12, 7)
+    assert shipped.last_checked == date(2026, 12, 7)
     lite = shipped.get("gemini-2.0-flash-lite-001")
-    assert lite is not None and lite.deprecated and lite.retired(date(2026, 11, 22))
-    assert lite.successor == "gemini-2.5-flash-lite"
+    assert lite is not None and lite.retired(date(2026, 11, 22))
+    assert lite.successor == "gemini-3.1-flash-lite"
+    # Today's tunable models (vertex-2026.md §1): 3.5 Flash (the default), 3.5 Flash-Lite,
+    # 3.1 Flash-Lite; Gemini 3 tunes in two regions and is served from us/eu only.
+    assert [m.id for m in shipped.choices()] == [
+        "gemini-3.5-flash",
+        "gemini-3.1-flash-lite",
+        "gemini-3.5-flash-lite",
+    ]
+    flash = shipped.get("gemini-3.5-flash")
+    assert flash is not None and flash.tuning_regions == ("us-central1", "europe-west4")
+    assert flash.serving_location("us-central1") == "us"
+    assert flash.serving_location("europe-west4") == "eu"
+    assert flash.tuned_serving_price_multiplier == 1.5 and flash.continuous_tuning
+    # 2.5 retired on 2026-10-20 and stays listed, with the model to re-tune on.
+    for old, successor in [
+        ("gemini-2.5-flash", "gemini-3.5-flash"),
+        ("gemini-2.5-flash-lite", "gemini-3.1-flash-lite"),
+        ("gemini-2.5-pro", "gemini-3.5-flash"),
+    ]:
+        model = shipped.get(old)
+        assert model is not None and model.retired() and model.status == "retired"
+        assert model.retirement_date == date(2026, 10, 20)
+        assert shipped.successor_of(old).id == successor  # type: ignore[union-attr]
+
+
+def test_the_admin_page_says_when_the_catalog_was_checked(
+    client: TestClient, session: Session
+) -> None:
+    login(client, create_user(session, is_admin=True))
+    fresh = soup(client.get("/admin/tuning-models")).select_one("#catalog-checked")
+    assert "Last compared with Google's pages" in fresh.get_text()
+    assert "more than 90 days" not in fresh.get_text()
+    stale = catalog.shipped_text().replace("last_checked: 2026-12-07", "last_checked: 2026-01-05")
+    client.post("/admin/tuning-models", data={"yaml_text": stale})
+    warned = soup(client.get("/admin/tuning-models")).select_one("#catalog-checked")
+    assert "That is more than 90 days ago" in warned.get_text()
+    assert "callout-warning" in warned["class"]
 
 
 BAD_YAML = """
@@ -86,12 +123,8 @@ def test_yaml_syntax_errors_give_the_line_in_the_readers_language() -> None:
 
 EDITED = (
     catalog.shipped_text()
-    .replace("training_price_per_million_tokens: 5.00", "training_price_per_million_tokens: 4.00")
-    .replace(
-        "    status: available\n    notes: >-",
-        "    status: available\n    price_source: official\n    notes: >-",
-        1,
-    )
+    .replace("training_price_per_million_tokens: 10.00", "training_price_per_million_tokens: 4.00")
+    .replace("    price_source: unverified", "    price_source: official", 1)
 )
 
 
@@ -104,11 +137,11 @@ def test_admin_edits_the_catalog_and_restores_the_shipped_one(
     assert page.status_code == 200
     rows = soup(page).select("#catalog-models tbody tr")
     assert [row["id"] for row in rows][:2] == [
-        "model-gemini-2.5-flash",
-        "model-gemini-2.5-flash-lite",
+        "model-gemini-3.5-flash",
+        "model-gemini-3.5-flash-lite",
     ]
     assert "Unverified price" in rows[0].get_text()
-    assert "gemini-2.5-flash" in soup(page).select_one("#f-yaml_text").get_text()
+    assert "gemini-3.5-flash" in soup(page).select_one("#f-yaml_text").get_text()
 
     refused = client.post("/admin/tuning-models", data={"yaml_text": BAD_YAML})
     assert refused.status_code == 422
@@ -120,7 +153,7 @@ def test_admin_edits_the_catalog_and_restores_the_shipped_one(
     flash = client.get("/admin/tuning-models")
     assert "The model catalog was saved; new jobs use it within seconds." in toasts(flash)
     current = catalog.current()
-    flash_model = current.get("gemini-2.5-flash")
+    flash_model = current.get("gemini-3.5-flash")
     assert current.source == "override" and flash_model is not None
     assert flash_model.price_per_million == 4.0 and flash_model.price_verified
     assert "An edited catalog is in force" in text_of(flash)
@@ -135,3 +168,20 @@ def test_only_administrators_edit_the_catalog(client: TestClient, session: Sessi
     login(client, create_user(session))
     assert client.get("/admin/tuning-models").status_code == 403
     assert client.post("/admin/tuning-models", data={"yaml_text": EDITED}).status_code == 403
+
+
+def test_validation_limit_follows_the_share_rule() -> None:
+    """5,000 validation examples, or 30 % of the training examples once there are more than
+    1,000 of them (SFT overview, 2026-09-25)."""
+    from app.tuning.preflight import validation_limit
+    from app.tuning.recommend import DatasetStats
+
+    flash = catalog.shipped().get("gemini-3.5-flash")
+    assert flash is not None
+
+    def limit(train: int, validation: int) -> int:
+        return validation_limit(DatasetStats(train, validation, 0, 0, 0, 0.0, 0), flash)
+
+    assert limit(100, 10) == 5_000
+    assert limit(10_000, 4_000) == 3_000  # 30 % of 10,000
+    assert limit(20_000, 4_000) == 5_000  # 30 % would be 6,000: the 5,000 cap holds

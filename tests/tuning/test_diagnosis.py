@@ -79,7 +79,7 @@ def tune(
         _file(max(10, examples // 10)), object_name=f"diag/{name}/val.jsonl", config=config
     )
     created = gateway.launch_tuning(
-        base_model="gemini-2.5-flash",
+        base_model="gemini-3.5-flash",
         training_uri=train.uri,
         validation_uri=validation.uri,
         display_name=f"diagnosis {name}",
@@ -175,7 +175,7 @@ def test_the_job_page_shows_the_data_problem_and_links_the_cut_examples(
         f"/projects/{project.id}/tuning",
         data={
             "version": version.id,
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
             "epochs": "3",
             "learning_rate_multiplier": "1",
             "adapter_size": "4",

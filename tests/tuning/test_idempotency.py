@@ -45,7 +45,7 @@ def create_job(session: Session, *, enqueue: bool = True) -> TuningJob:
             actor=manager,
             project=project,
             version_id=version.id,
-            model_id="gemini-2.5-flash",
+            model_id="gemini-3.5-flash",
             choice=Choice(3, 1.0, 4),
         )
         if not enqueue:

@@ -122,11 +122,11 @@ def test_planner_shows_recommendation_knobs_and_re_renders_as_a_fragment(
         f"/projects/{project.id}/tuning/new",
         params={
             "version": version.id,
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
             "epochs": "7",
             "learning_rate_multiplier": "1.5",
             "adapter_size": "8",
-            "planned_for": f"{version.id}:gemini-2.5-flash",
+            "planned_for": f"{version.id}:gemini-3.5-flash",
         },
         headers=htmx_headers("planner"),
     )
@@ -138,9 +138,9 @@ def test_planner_shows_recommendation_knobs_and_re_renders_as_a_fragment(
         f"/projects/{project.id}/tuning/new",
         params={
             "version": version.id,
-            "base_model": "gemini-2.5-pro",
+            "base_model": "gemini-3.1-flash-lite",
             "epochs": "7",
-            "planned_for": f"{version.id}:gemini-2.5-flash",
+            "planned_for": f"{version.id}:gemini-3.5-flash",
         },
         headers=htmx_headers("planner"),
     )
@@ -213,13 +213,19 @@ def test_retirement_banner_offers_to_retune_on_the_successor(
     banner = soup(client.get(f"/projects/{project.id}/tuning/{job.id}")).select_one(
         "#retune-banner"
     )
-    assert "Gemini 2.0 Flash-Lite retires on Feb 25, 2026." in banner.get_text()
+    assert "Gemini 2.0 Flash-Lite was retired on Feb 25, 2026." in banner.get_text()
     link = banner.select_one("a")
-    assert (
-        link["href"] == f"/projects/{project.id}/tuning/new?version={version.id}"
-        "&base_model=gemini-2.5-flash-lite"
+    # The same version and comparable settings (the job's), kept by planned_for.
+    assert link["href"] == (
+        f"/projects/{project.id}/tuning/new?version={version.id}"
+        "&base_model=gemini-3.1-flash-lite&epochs=3&learning_rate_multiplier=1&adapter_size=4"
+        f"&planned_for={version.id}%3Agemini-3.1-flash-lite"
     )
-    assert link.get_text() == "Re-tune on Gemini 2.5 Flash-Lite"
+    assert link.get_text() == "Re-tune on Gemini 3.1 Flash-Lite"
+    form = soup(client.get(link["href"]))
+    assert form.select_one("#f-base_model option[selected]")["value"] == "gemini-3.1-flash-lite"
+    assert form.select_one("#f-version option[selected]")["value"] == str(version.id)
+    assert form.select_one("#f-epochs")["value"] == "3"
 
 
 def test_experiment_log_sorts_exports_and_compares(
@@ -312,3 +318,60 @@ def test_project_overview_ticks_the_tuning_step(
     job_row(session, project=project, version=version)
     step = soup(client.get(f"/projects/{project.id}")).select("#next-steps li")[4]
     assert "done" in step["class"]
+
+
+def test_a_succeeded_job_without_a_step_count_shows_a_full_bar(
+    client: TestClient, session: Session, setup: tuple[User, User, Project, DatasetVersion]
+) -> None:
+    _manager, _viewer, project, version = setup
+    job = finished_job(session, project, version, base_model="gemini-3.5-flash")
+    job.completed_steps, job.total_steps = None, 60  # Vertex never reported the steps done
+    session.commit()
+    status = soup(client.get(f"/projects/{project.id}/tuning/{job.id}")).select_one("#status-card")
+    bar = status.select_one("progress.job-progress")
+    assert bar["value"] == bar["max"] == "1"  # full, not "100 %" over an empty bar
+    text = status.select_one(".progress-text").get_text(" ", strip=True)
+    assert "step 0 of 60" not in text
+    assert "all 60 steps (Vertex AI did not report the step count)" in text
+
+
+def test_the_job_page_says_why_no_curve_is_shown(
+    client: TestClient, session: Session, setup: tuple[User, User, Project, DatasetVersion]
+) -> None:
+    _manager, _viewer, project, version = setup
+    job = job_row(
+        session,
+        project=project,
+        version=version,
+        state=JobState.SUCCEEDED,
+        metrics_note="the job's experiment has no TensorBoard",
+    )
+    session.commit()
+    note = soup(client.get(f"/projects/{project.id}/tuning/{job.id}")).select_one("#no-curves")
+    assert "The training curves cannot be read from Vertex AI" in note.get_text()
+    assert "the job's experiment has no TensorBoard" in note.get_text()
+
+
+def test_jobs_on_retired_models_are_flagged_everywhere(
+    client: TestClient, session: Session, setup: tuple[User, User, Project, DatasetVersion]
+) -> None:
+    _manager, _viewer, project, version = setup
+    old = finished_job(session, project, version, base_model="gemini-2.5-flash")
+    fresh = finished_job(session, project, version, base_model="gemini-3.5-flash")
+    page = soup(client.get(f"/projects/{project.id}/tuning/{old.id}"))
+    banner = page.select_one("#retune-banner")
+    assert "Gemini 2.5 Flash was retired on Oct 20, 2026." in banner.get_text()
+    assert banner.select_one("#retune-link").get_text() == "Re-tune on Gemini 3.5 Flash"
+    assert (
+        soup(client.get(f"/projects/{project.id}/tuning/{fresh.id}")).select_one("#retune-banner")
+        is None
+    )
+    log = soup(client.get(f"/projects/{project.id}/tuning/experiments"))
+    flagged = log.select_one(f"#experiment-{old.id}")
+    assert "retired" in flagged.get_text() and flagged.select_one(".retune-link") is not None
+    assert log.select_one(f"#experiment-{fresh.id} .retune-link") is None
+    dashboard = soup(client.get("/dashboard")).select_one("#retired-models")
+    assert old.display_name in dashboard.get_text()
+    assert fresh.display_name not in dashboard.get_text()
+    link = dashboard.select_one(".retune-link")
+    assert "base_model=gemini-3.5-flash" in link["href"] and f"version={version.id}" in link["href"]

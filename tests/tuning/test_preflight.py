@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import AuditEvent, User
+from app.config import get_settings
 from app.datasets.models import Example, ExampleStatus
 from app.datasets.versions.models import DatasetVersion
 from app.datasets.versions.service import LeakageFound, VersionRequest, create_version
+from app.genai import connection
 from app.notifications.models import Notification
 from app.projects.models import Project
 from app.projects.permissions import Role
@@ -39,7 +41,7 @@ class World:
     def launch(self, client: TestClient, **form: object) -> object:
         data = {
             "version": self.version.id,
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
             "epochs": "3",
             "learning_rate_multiplier": "1",
             "adapter_size": "4",
@@ -106,14 +108,14 @@ def test_examples_over_the_token_limit_are_listed_and_block_the_launch(
     override_catalog(
         session,
         world.manager,
-        "max_example_tokens: 131072\n    max_validation_examples: 5000\n    training_price",
-        "max_example_tokens: 300\n    max_validation_examples: 5000\n    training_price",
+        "max_example_tokens: 131072\n    max_validation_examples: 5000\n    max_validation_share",
+        "max_example_tokens: 300\n    max_validation_examples: 5000\n    max_validation_share",
     )
     page = client.get(world.new_page(client))
     status, text, links = checklist(page)["token_limit"]
     long_ids = {e.id for e in world.examples[:3]}
     assert status == "fail"
-    assert "3 examples are longer than 300 tokens, the limit of Gemini 2.5 Flash" in text
+    assert "3 examples are longer than 300 tokens, the limit of Gemini 3.5 Flash" in text
     assert {int(link.rsplit("/", 1)[1]) for link in links} == long_ids
     assert all(link.startswith(f"/projects/{world.project.id}/examples/") for link in links)
     assert soup(page).select_one("#launch-button").has_attr("disabled")
@@ -128,12 +130,14 @@ def test_validation_over_the_model_limit_fails(
     override_catalog(
         session,
         world.manager,
-        "max_validation_examples: 5000\n    training_price_per_million_tokens: 5.00",
-        "max_validation_examples: 5\n    training_price_per_million_tokens: 5.00",
+        "max_validation_examples: 5000\n    max_validation_share: 0.3\n    training_price_"
+        "per_million_tokens: 10.00",
+        "max_validation_examples: 5\n    max_validation_share: 0.3\n    training_price_"
+        "per_million_tokens: 10.00",
     )
     status, text, _links = checklist(client.get(world.new_page(client)))["validation_limit"]
     assert status == "fail"
-    assert "10 validation examples, but Gemini 2.5 Flash accepts at most 5" in text
+    assert "10 validation examples, but Gemini 3.5 Flash accepts at most 5" in text
 
 
 def test_examples_changed_after_freezing_fail_the_check(
@@ -197,19 +201,39 @@ def test_little_data_warns_but_does_not_block(
     assert world.launch(client).status_code == 303
 
 
-def test_deprecated_and_retired_models(client: TestClient, world: World) -> None:
-    page = client.get(world.new_page(client, base_model="gemini-2.0-flash-001"))
-    assert checklist(page)["model_status"][0] == "warning"
-    assert (
-        "Gemini 2.0 Flash is deprecated." in soup(page).select_one("#deprecated-warning").get_text()
-    )
-    options = {
-        o["value"]: o.has_attr("disabled") for o in soup(page).select("#f-base_model option")
-    }
-    assert options["gemini-2.0-flash-lite-001"] is True  # retired on 2026-02-25
-    refused = world.launch(client, base_model="gemini-2.0-flash-lite-001")
+def test_retired_models_cannot_be_chosen_or_launched(client: TestClient, world: World) -> None:
+    page = client.get(world.new_page(client))
+    offered = [o["value"] for o in soup(page).select("#f-base_model option")]
+    assert offered[0] == "gemini-3.5-flash"  # today's default
+    assert not any(value.startswith(("gemini-2.5", "gemini-2.0")) for value in offered)
+    # Asked for by URL (an old link, the API): the page says it is retired and names the
+    # successor, and the launch is refused with the same words.
+    old = client.get(world.new_page(client, base_model="gemini-2.5-flash"))
+    status, text, _links = checklist(old)["model_status"]
+    assert status == "fail"
+    assert "Gemini 2.5 Flash was retired on Oct 20, 2026 and can no longer be tuned." in text
+    assert "Choose Gemini 3.5 Flash." in text
+    assert "Use Gemini 3.5 Flash instead" in soup(old).select_one("#retired-warning").get_text()
+    refused = world.launch(client, base_model="gemini-2.5-flash")
     assert refused.status_code == 422
-    assert "was retired on" in text_of(refused)
+    assert "was retired on Oct 20, 2026" in text_of(refused)
+    assert "Choose Gemini 3.5 Flash." in text_of(refused)
+
+
+def test_the_region_must_tune_the_model(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, text, _links = checklist(client.get(world.new_page(client)))["region"]
+    assert status == "ok"
+    assert "tunes Gemini 3.5 Flash in us-central1" in text
+    assert "answer from the us endpoint" in text
+    monkeypatch.setenv("TUNEDESK_VERTEX_LOCATION", "asia-northeast1")
+    get_settings.cache_clear()
+    connection.invalidate_cache()
+    status, text, _links = checklist(client.get(world.new_page(client)))["region"]
+    assert status == "fail"
+    assert "only in us-central1 / europe-west4, but TuneDesk is set to asia-northeast1" in text
+    assert "Administration → Connection" in text
 
 
 def test_estimate_counts_tokens_times_epochs_plus_validation(
@@ -223,21 +247,21 @@ def test_estimate_counts_tokens_times_epochs_plus_validation(
             epochs=4,
             learning_rate_multiplier=1,
             adapter_size=4,
-            planned_for=f"{world.version.id}:gemini-2.5-flash",
+            planned_for=f"{world.version.id}:gemini-3.5-flash",
         )
     )
     estimate = " ".join(soup(page).select_one("#estimate").get_text(" ").split())
     billable = train * 4 + validation
     assert f"{billable:,} " in estimate
     assert f"{train:,} training tokens × 4 epochs + {validation:,} validation tokens" in estimate
-    assert f"${billable / 1_000_000 * 5:.2f}" in estimate
+    assert f"${billable / 1_000_000 * 10:.2f}" in estimate
     auto = client.get(
         world.new_page(
             client,
             auto_epochs="true",
             learning_rate_multiplier=1,
             adapter_size=4,
-            planned_for=f"{world.version.id}:gemini-2.5-flash",
+            planned_for=f"{world.version.id}:gemini-3.5-flash",
         )
     )
     assert (

@@ -39,7 +39,7 @@ def model(model_id: str) -> catalog.ModelSpec:
     return found
 
 
-FLASH, PRO = model("gemini-2.5-flash"), model("gemini-2.5-pro")
+FLASH, PRO = model("gemini-3.5-flash"), model("gemini-2.5-pro")
 
 
 @pytest.mark.parametrize(

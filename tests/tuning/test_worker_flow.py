@@ -30,7 +30,7 @@ def launch(client: TestClient, project: Project, version_id: int, name: str) -> 
         f"/projects/{project.id}/tuning",
         data={
             "version": version_id,
-            "base_model": "gemini-2.5-flash",
+            "base_model": "gemini-3.5-flash",
             "name": name,
             "epochs": "3",
             "learning_rate_multiplier": "1",

@@ -19,8 +19,13 @@ from pydantic import BaseModel, ConfigDict
 from app.datasets.quality.tokens import TURN_OVERHEAD, estimate_text_tokens
 from app.genai.generation import Turn
 
-# (input, output) USD per 1M tokens; standard (≤200k context) online prices, unverified.
+# (input, output) USD per 1M tokens; standard (≤200k context) online prices, unverified. The
+# 3.x figures are secondary (an LLM-pricing article verified 2026-08-20, vertex-2026.md §2);
+# thinking tokens are billed as output. A tuned 3.x endpoint costs 1.5× its base model (official
+# RLFT page and pricing footnote), a tuned 2.x one the base price (interpretation, uncertain).
 INFERENCE_PRICES: dict[str, tuple[float, float]] = {
+    "gemini-3.5-flash": (1.50, 9.00),
+    "gemini-3.1-flash-lite": (0.25, 1.50),
     "gemini-2.5-pro": (1.25, 10.0),
     "gemini-2.5-flash": (0.30, 2.50),
     "gemini-2.5-flash-lite": (0.10, 0.40),
@@ -28,6 +33,10 @@ INFERENCE_PRICES: dict[str, tuple[float, float]] = {
     "gemini-2.0-flash-lite": (0.075, 0.30),
 }
 PRICE_SOURCE = "unverified"
+TUNED_PRICE_MULTIPLIER_3X = 1.5
+# Thinking tokens assumed per answer (rough: models think as long as they need up to their
+# budget). The minimum Google advises for tuned models spends none.
+THINKING_TOKENS = {"minimal": 0, "low": 256, "medium": 1024, "high": 4096, "default": 2048}
 JUDGE_CALLS_PER_ITEM = 4
 # The judge prompt's own instructions, and the short JSON reply it asks for.
 JUDGE_PROMPT_OVERHEAD = 320
@@ -62,6 +71,9 @@ class EvalEstimate(BaseModel):
     output_tokens: int
     cost_usd: float | None  # None when a model's price is unknown
     price_source: str
+    thinking_tokens: int = (
+        0  # part of output_tokens: what the thinking settings are assumed to cost
+    )
 
 
 @dataclass
@@ -73,18 +85,51 @@ class Tally:
     cost: float = 0.0
     priced: bool = True
 
-    def add(self, model: str, input_tokens: int, output_tokens: int, calls: int = 1) -> None:
+    thinking_tokens: int = 0
+
+    def add(
+        self,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        calls: int = 1,
+        *,
+        thinking_tokens: int = 0,
+        multiplier: float = 1.0,
+    ) -> None:
+        output_tokens += thinking_tokens
+        self.thinking_tokens += thinking_tokens * calls
         self.input_tokens += input_tokens * calls
         self.output_tokens += output_tokens * calls
         price = INFERENCE_PRICES.get(model)
         if price is None:
             self.priced = False
             return
-        self.cost += calls * (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+        per_call = (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+        self.cost += calls * per_call * multiplier
 
     @property
     def cost_usd(self) -> float | None:
         return round(self.cost, 4) if self.priced else None
+
+
+def thinking_tokens(settings: dict[str, object]) -> int:
+    """Thinking tokens assumed for one answer with these generation settings."""
+    level = settings.get("thinking_level")
+    budget = settings.get("thinking_budget")
+    if isinstance(level, str):
+        return THINKING_TOKENS.get(level, THINKING_TOKENS["default"])
+    if isinstance(budget, int):
+        return min(budget, THINKING_TOKENS["default"])
+    return THINKING_TOKENS["default"]
+
+
+def tuned_multiplier(base_model: str, tuned: bool) -> float:
+    if not tuned:
+        return 1.0
+    from app.genai.serving import uses_thinking_level  # Gemini 3+: the 1.5× tuned price
+
+    return TUNED_PRICE_MULTIPLIER_3X if uses_thinking_level(base_model) else 1.0
 
 
 def request_tokens(turns: Sequence[Turn], system_instruction: str) -> int:

@@ -136,12 +136,29 @@ def _job(session: Session, project: Project, spec: CandidateSpec) -> TuningJob:
 def _base_model(spec: CandidateSpec) -> str:
     current = catalog.current()
     model_id = spec.base_model or current.default_model
-    if current.get(model_id) is None:
+    found = current.get(model_id)
+    if found is None:
         raise EvaluationError(
             _("The model “%(model)s” is not in the model list. Choose one of the listed models.")
             % {"model": model_id}
         )
+    _refuse_retired(current, found)
     return model_id
+
+
+def _refuse_retired(current: catalog.Catalog, model: catalog.ModelSpec, field: str = "") -> None:
+    """A retired model no longer answers on Vertex: say so, and what to use instead."""
+    if not model.retired():
+        return
+    successor = current.successor_of(model.id)
+    raise EvaluationError(
+        _("%(model)s was retired by Google and no longer answers. Choose %(successor)s.")
+        % {
+            "model": model.display_name,
+            "successor": successor.display_name if successor else _("a listed model"),
+        },
+        field or "__all__",
+    )
 
 
 def _display(model_id: str) -> str:
@@ -199,6 +216,12 @@ def _base_candidate(ctx: _Context, spec: CandidateSpec, position: int) -> Planne
             )
         config["system_instruction"] = instruction
         label = _("%(model)s with the project's instruction") % {"model": name}
+    if spec.thinking not in prompts.THINKING_CHOICES:
+        raise EvaluationError(_("Choose one of the listed thinking settings."), "thinking")
+    if spec.thinking not in ("minimum", "default"):
+        label = _("%(label)s, thinking %(level)s") % {"label": label, "level": spec.thinking}
+    elif spec.thinking == "default":
+        label = _("%(label)s, its own thinking") % {"label": label}
     return _candidate(
         spec, position, kind=spec.kind, model=model, base=model, label=label, config=config
     )
@@ -207,6 +230,12 @@ def _base_candidate(ctx: _Context, spec: CandidateSpec, position: int) -> Planne
 def _tuned_candidate(ctx: _Context, spec: CandidateSpec, position: int) -> PlannedCandidate:
     job = _job(ctx.session, ctx.project, spec)
     endpoint, label = job.tuned_endpoint or "", job.display_name
+    if job.default_checkpoint_id:
+        # The job's endpoint serves the checkpoint a manager chose (checkpoints.serve).
+        label = _("%(job)s, served checkpoint %(checkpoint)s") % {
+            "job": job.display_name,
+            "checkpoint": job.default_checkpoint_id,
+        }
     if spec.kind == CandidateKind.CHECKPOINT:
         point = next(
             (c for c in job.checkpoints if str(c.get("checkpoint_id")) == str(spec.checkpoint_id)),
@@ -240,7 +269,7 @@ def _candidate(
     label: str,
     config: dict[str, Any],
 ) -> PlannedCandidate:
-    settings = prompts.settings_for(kind, base)
+    settings = prompts.settings_for(kind, base, spec.thinking)
     key = prompts.answer_key(
         model=model,
         kind=kind,
@@ -312,7 +341,10 @@ def _check_duplicates(candidates: list[PlannedCandidate]) -> None:
 def _judge_model(spec: EvaluationSpec, candidates: list[PlannedCandidate]) -> str | None:
     if not spec.judge_model:
         return None
-    if catalog.current().get(spec.judge_model) is None:
+    judge = catalog.current().get(spec.judge_model)
+    if judge is not None:
+        _refuse_retired(catalog.current(), judge, "judge_model")
+    if judge is None:
         raise EvaluationError(
             _(
                 "The judge model “%(model)s” is not in the model list. "

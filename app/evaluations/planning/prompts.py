@@ -17,6 +17,7 @@ from typing import Any
 
 from app.evaluations.models import CandidateKind
 from app.genai.generation import ThinkingLevel, Turn
+from app.genai.serving import Thinking, minimum_thinking, uses_thinking_level
 
 # Deterministic answers: the comparison is about the model, not about sampling luck.
 TEMPERATURE = 0.0
@@ -86,16 +87,21 @@ class Settings:
         }
 
 
-def settings_for(kind: str, base_model: str) -> Settings:
-    """Tuned models answer best with thinking off or at its lowest (see ``generation.generate``):
-    2.5 Flash/Flash-Lite turn it off, 2.5 Pro takes its lowest budget, Gemini 3 "minimal"."""
-    if kind not in TUNED_KINDS:
-        return Settings()
-    if base_model.startswith("gemini-3"):
-        return Settings(thinking_level="minimal")
-    if "pro" in base_model:
-        return Settings(thinking_budget=128)
-    return Settings(thinking_budget=0)
+THINKING_CHOICES = ("minimum", "default", "low", "medium", "high")
+
+
+def settings_for(kind: str, base_model: str, thinking: str = "minimum") -> Settings:
+    """Tuned models are asked with the minimum thinking Google advises (a level for Gemini 3+,
+    budget 0 for 2.5 Flash, 128 for 2.5 Pro: ``app.genai.serving.minimum_thinking``). A base
+    candidate gets the thinking chosen on the form; the default is the same minimum, so the
+    comparison is fair. Levels other than the minimum apply to Gemini 3+ only."""
+    if kind in TUNED_KINDS or thinking == "minimum":
+        chosen = minimum_thinking(base_model)
+    elif thinking in ("low", "medium", "high") and uses_thinking_level(base_model):
+        chosen = Thinking(level=thinking)  # type: ignore[arg-type]
+    else:
+        chosen = Thinking()  # the model's own default
+    return Settings(thinking_budget=chosen.budget, thinking_level=chosen.level)
 
 
 def answer_key(

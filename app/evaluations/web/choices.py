@@ -33,6 +33,8 @@ class TunedChoice:
     endpoint: str
     dataset_version_id: int
     checkpoints: list[CheckpointChoice]
+    served_checkpoint: str | None = None  # chosen by a manager; None: Vertex's default (last)
+    retired: bool = False  # its base model was retired by Google
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class CandidateChoices:
 
 
 def _tuned_choices(session: Session, project_id: int) -> list[TunedChoice]:
+    """Finished jobs; ``endpoint`` is the job's, which serves the checkpoint a manager chose,
+    so a new evaluation asks the served checkpoint by default."""
+    current = catalog.current(session)
     jobs = session.scalars(
         select(TuningJob)
         .where(
@@ -79,6 +84,8 @@ def _tuned_choices(session: Session, project_id: int) -> list[TunedChoice]:
                 for c in job.checkpoints
                 if c.get("endpoint") and c.get("checkpoint_id") is not None
             ],
+            served_checkpoint=job.default_checkpoint_id,
+            retired=bool((spec := current.get(job.base_model)) and spec.retired()),
         )
         for job in jobs
     ]
@@ -87,7 +94,7 @@ def _tuned_choices(session: Session, project_id: int) -> list[TunedChoice]:
 def candidate_choices(session: Session, *, project: Project) -> CandidateChoices:
     """Everything the new-evaluation form offers."""
     current = catalog.current(session)
-    models = [m for m in current.choices() if not m.retired()]
+    models = current.choices()  # retired models cannot answer any more
     golden = session.get(GoldenSet, project.id)
     rows = session.execute(
         select(DatasetVersion, Dataset.name)

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.evaluations.models import CandidateKind
+from app.evaluations.planning.prompts import THINKING_CHOICES
 from app.evaluations.schemas import MAX_FEW_SHOT, CandidateSpec, EvaluationSpec
 from app.i18n import _
 
@@ -31,6 +32,7 @@ class EvalFormFields(BaseModel):
     checkpoint: str = ""
     judge_model: str = ""
     include_leaks: str = ""
+    thinking: str = ""
     submitted: str = ""
 
 
@@ -47,6 +49,7 @@ class EvalForm:
     checkpoint: str = ""  # "<job id>:<checkpoint id>"
     judge_model: str = ""  # "" = no AI judge
     include_leaks: bool = False
+    thinking: str = "minimum"  # the original model's thinking (prompts.THINKING_CHOICES)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, defaults: EvalForm | None = None) -> EvalForm:
@@ -82,15 +85,25 @@ def _few_shot_k(form: EvalForm, errors: dict[str, str]) -> int | None:
 
 def _candidates(form: EvalForm, errors: dict[str, str]) -> list[CandidateSpec]:
     base = form.base_model or None
+    thinking = form.thinking or "minimum"
+    if thinking not in THINKING_CHOICES:
+        errors["thinking"] = _("Choose one of the listed thinking settings.")
+        thinking = "minimum"
     chosen: list[CandidateSpec] = []
     if form.zero_shot:
-        chosen.append(CandidateSpec(kind=CandidateKind.ZERO_SHOT, base_model=base))
+        chosen.append(
+            CandidateSpec(kind=CandidateKind.ZERO_SHOT, base_model=base, thinking=thinking)
+        )
     if form.few_shot:
         k = _few_shot_k(form, errors)
         if k is not None:
-            chosen.append(CandidateSpec(kind=CandidateKind.FEW_SHOT, base_model=base, few_shot_k=k))
+            chosen.append(
+                CandidateSpec(
+                    kind=CandidateKind.FEW_SHOT, base_model=base, few_shot_k=k, thinking=thinking
+                )
+            )
     if form.system:
-        chosen.append(CandidateSpec(kind=CandidateKind.SYSTEM, base_model=base))
+        chosen.append(CandidateSpec(kind=CandidateKind.SYSTEM, base_model=base, thinking=thinking))
     if form.tuned:
         if form.tuned.isdigit():
             chosen.append(CandidateSpec(kind=CandidateKind.TUNED, tuning_job_id=int(form.tuned)))

@@ -20,6 +20,7 @@ from app.evaluations.web import forms, results
 from app.i18n import _, format_percent
 from app.projects.permissions import Permission
 from app.projects.service import ProjectContext
+from app.tuning import catalog
 
 EVALUATIONS_PER_PAGE = 30
 
@@ -136,6 +137,18 @@ def test_set_label(session: Session, evaluation: Evaluation) -> str:
     return f"{row[0]} v{row[1]}" if row else "—"
 
 
+def _retired_models(session: Session, evaluation: Evaluation) -> list[tuple[str, str | None]]:
+    """(retired model, successor) for the run's candidates whose base model Google retired."""
+    current = catalog.current(session)
+    used = {c.base_model for c in service.candidates_of(session, evaluation.id)}
+    flagged = []
+    for model in current.retired_models():
+        if model.id in used:
+            successor = current.successor_of(model.id)
+            flagged.append((model.display_name, successor.display_name if successor else None))
+    return flagged
+
+
 def run_context(
     session: Session, ctx: ProjectContext, evaluation: Evaluation, filters: results.ItemFilters
 ) -> dict[str, Any]:
@@ -152,6 +165,7 @@ def run_context(
         "can_fix": ctx.can(Permission.EVALUATE),
         "breadcrumbs": crumbs(ctx, (evaluation.name, None)),
     }
+    context["retired"] = _retired_models(session, evaluation)
     if evaluation.status == EvalStatus.SUCCEEDED:
         context["summary"] = results.summary_view(session, evaluation)
         context["items"] = results.item_page(session, evaluation, filters)
@@ -166,12 +180,23 @@ def _defaults(choices: service.CandidateChoices, job_id: str) -> forms.EvalForm:
     version = choices.golden_version_id or (
         choices.versions[0].version_id if choices.versions else None
     )
+    usable = {m.id for m in choices.base_models}
+    baseline = tuned.base_model if tuned and tuned.base_model in usable else None
     return forms.EvalForm(
         test_version=str(version or ""),
-        base_model=tuned.base_model if tuned else choices.default_judge_model,
+        base_model=baseline or choices.default_judge_model,
         tuned=str(tuned.job_id) if tuned else "",
         judge_model=choices.default_judge_model,
     )
+
+
+def _tuned_label(choice: service.TunedChoice) -> str:
+    label = f"{choice.display_name} ({choice.base_model})"
+    if choice.served_checkpoint:
+        label += " — " + _("serves checkpoint %(id)s") % {"id": choice.served_checkpoint}
+    if choice.retired:
+        label += " — " + _("base model retired")
+    return label
 
 
 def _options(choices: service.CandidateChoices) -> dict[str, list[tuple[str, str]]]:
@@ -191,7 +216,14 @@ def _options(choices: service.CandidateChoices) -> dict[str, list[tuple[str, str
         "models": models,
         "judges": [("", _("No AI judge (scores and votes only)")), *models],
         "tuned": [("", _("No tuned model"))]
-        + [(str(t.job_id), f"{t.display_name} ({t.base_model})") for t in choices.tuned_jobs],
+        + [(str(t.job_id), _tuned_label(t)) for t in choices.tuned_jobs],
+        "thinking": [
+            ("minimum", _("Minimum, as the tuned model is asked (fair comparison)")),
+            ("default", _("The model's own default (more thinking, slower, costs more)")),
+            ("low", _("Low (Gemini 3 and later)")),
+            ("medium", _("Medium (Gemini 3 and later)")),
+            ("high", _("High (Gemini 3 and later)")),
+        ],
         "checkpoints": [("", _("No checkpoint"))]
         + [
             (

@@ -205,11 +205,20 @@ class SummaryView:
     tags: list[TagRow] = field(default_factory=list)
 
 
-def _verdict(run: RunSummary, human: HumanResults) -> tuple[str, str]:
+def _verdict(run: RunSummary, human: HumanResults, judged: bool) -> tuple[str, str]:
     if run.judge is not None and run.judge.total:
         return stats.verdict_sentence(run.judge, run.judge_by_tag), "judge"
     if human.any:
         return stats.verdict_sentence(human.counts, human.by_tag), "humans"
+    if judged:
+        # The run has a judge that failed on every question: say so, not "no AI judge".
+        return (
+            _(
+                "There is no verdict yet: the AI judge failed on every question and nobody "
+                "has voted. Compare the scores below, resume the run, or ask reviewers to vote."
+            ),
+            "none",
+        )
     return (
         _(
             "There is no verdict yet: this run has no AI judge and nobody has voted. "
@@ -251,7 +260,7 @@ def _summary(
 ) -> SummaryView:
     run = _load(RunSummary, evaluation.summary) or RunSummary()
     human = human_results(votes)
-    verdict, source = _verdict(run, human)
+    verdict, source = _verdict(run, human, bool(evaluation.judge_model))
     return SummaryView(
         scorecards=[Scorecard(c, _load(CandidateSummary, c.summary)) for c in candidates],
         pair=pair,
